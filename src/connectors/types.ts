@@ -1,0 +1,103 @@
+import type { ZodType } from 'zod';
+import type { Logger } from 'pino';
+import type { Product, Variation } from '../model/product.js';
+import type { Notice } from '../model/normalize.js';
+
+export type Entity = 'products' | 'orders';
+
+/** Where a read resumes; opaque to the engine, owned by the connector. */
+export type Cursor = Record<string, unknown>;
+
+/**
+ * What `read()` yields, in order: records (and records it could not understand),
+ * a `total` hint for progress, and checkpoints. The last checkpoint of a read that
+ * went through the whole listing says `complete: true`; a read cut short (paging
+ * that lied, a page limit) ends with `complete: false` so deletions are not inferred.
+ */
+export type ReadEvent<T = Product> =
+  | { type: 'record'; externalId: string; record: T; notices: Notice[] }
+  | { type: 'invalid'; externalId: string | null; code: string; message: string }
+  | { type: 'total'; total: number }
+  | { type: 'checkpoint'; cursor: Cursor; complete?: boolean; warning?: string };
+
+/** Only what changed, for an update: top-level fields and, per variation, its changed fields. */
+export interface ProductPatch {
+  fields: Partial<Omit<Product, 'variations'>>;
+  /** `id` is the platform's variation id when it has one; `index` its position in the platform's list. */
+  variations: Array<{ id?: string; index: number; sku: string; changes: Partial<Variation>; isNew?: boolean }>;
+}
+
+export type WriteOp<T = Product, P = ProductPatch> =
+  | { type: 'create'; record: T }
+  | { type: 'update'; externalId: string; patch: P; record: T };
+
+/** The platform's answer to a write: its id for the record and, when it returns it, the record as now stored. */
+export interface WriteAck<T = Product> {
+  externalId: string;
+  record: T | null;
+  notices?: Notice[];
+}
+
+export type ErrorKind =
+  | 'config' | 'auth' | 'transient' | 'rate_limited' | 'not_found' | 'invalid_data' | 'conflict' | 'bug';
+
+/**
+ * The one error class connectors throw. `message` is for the merchant; `detail`
+ * for the engineer's log. The job layer decides by `kind`: transient and
+ * rate_limited are retried, config and auth stop the job, invalid_data becomes an
+ * issue on that one record.
+ */
+export class ConnectorError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly detail?: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ConnectorError';
+  }
+  get retryable(): boolean {
+    return this.kind === 'transient' || this.kind === 'rate_limited';
+  }
+}
+
+export interface ConnectorContext {
+  log: Logger;
+  signal: AbortSignal;
+}
+
+export interface Connector {
+  /** A cheap call proving the configuration works; a value, not an exception. */
+  check(): Promise<{ ok: true } | { ok: false; error: ConnectorError }>;
+  read(entity: 'products', from: Cursor | null): AsyncIterable<ReadEvent<Product>>;
+  read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>>;
+  /** Creates or updates one record. Never deletes. */
+  write?(entity: 'products', op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>>;
+  write?(entity: Entity, op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>>;
+}
+
+/**
+ * A connector is a folder exporting one definition: a stateless translator
+ * between a platform and the universal model. It never touches the database,
+ * the queue or the equivalences.
+ *
+ * @example
+ * export const custom: ConnectorDefinition<CustomConfig> = {
+ *   kind: 'custom', configSchema: CustomConfig, secretFields: ['key'],
+ *   capabilities: { read: ['products', 'orders'], write: ['products', 'orders'] },
+ *   create: (config, ctx) => new CustomConnector(config, ctx),
+ * };
+ */
+export interface ConnectorDefinition<Config = unknown> {
+  /** Persisted on every connection, never renamed. */
+  kind: string;
+  label: string;
+  configSchema: ZodType<Config>;
+  /** Config fields stored encrypted and never logged. */
+  secretFields: string[];
+  /** Fills in config the hub generates (e.g. a key) before validation. */
+  prepareConfig?(input: Record<string, unknown>): Record<string, unknown>;
+  capabilities: { read: Entity[]; write: Entity[]; webhooks?: Entity[] };
+  create(config: Config, ctx: ConnectorContext): Connector;
+}

@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
+import pg from 'pg';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase } from 'drizzle-orm/pg-core';
+import { sql, type SQL } from 'drizzle-orm';
+import * as schema from './schema.js';
+import { acquireDataLock, type DataLock } from './lock.js';
+
+const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Orm = PgDatabase<any, typeof schema>;
+
+/** A database handle that is the same on PGlite and PostgreSQL. */
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  orm: Orm;
+  /** Runs a parameterised drizzle `sql` query and returns its rows. */
+  rows<T = Record<string, unknown>>(query: SQL, tx?: Orm): Promise<T[]>;
+  /** Runs `fn` in one transaction. */
+  tx<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
+  /** What pg-boss needs: raw SQL with positional parameters. */
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** postgres://... : use that server. Otherwise an embedded PGlite in `dataDir`. */
+  databaseUrl?: string;
+  /** Folder of the embedded database. `memory://` for a throwaway one. */
+  dataDir?: string;
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+  /** PGlite only: load this data-dir dump instead of running initdb (fast test setup). */
+  loadDataDir?: Blob | File;
+}
+
+const INT8 = 20;
+
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  const db = opts.databaseUrl ? await openPostgres(opts.databaseUrl) : await openPglite(opts);
+  if (opts.migrate !== false) await migrateDatabase(db);
+  return db;
+}
+
+async function openPglite(opts: OpenOptions): Promise<Database> {
+  const dataDir = opts.dataDir ?? './data';
+  let lock: DataLock | null = null;
+  let dir: string | undefined;
+  if (!dataDir.startsWith('memory://')) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    lock = acquireDataLock(dataDir);
+    dir = path.join(dataDir, 'pgdata');
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create({
+      dataDir: dir,
+      loadDataDir: opts.loadDataDir,
+      // count(*) and bigserial come back as numbers, as they do from node-postgres below.
+      parsers: { [INT8]: (v: string) => Number(v), [pgliteTypes.NUMERIC]: (v: string) => Number(v) },
+    });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  const orm = drizzlePglite(client, { schema }) as unknown as Orm;
+  return {
+    kind: 'pglite',
+    orm,
+    async rows<T>(query: SQL, tx?: Orm) {
+      const res = await (tx ?? orm).execute(query) as unknown as { rows: T[] };
+      return res.rows;
+    },
+    tx: (fn) => orm.transaction(fn as never) as never,
+    async executeSql(text, values) {
+      if (values && values.length > 0) return client.query(text, values);
+      const results = await client.exec(text);
+      return { rows: results.length ? results[results.length - 1].rows : [] };
+    },
+    async close() {
+      await client.close();
+      lock?.release();
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Database> {
+  // drizzle passes its own per-query type parsers that fall back to the global ones,
+  // so int8 and numeric are aligned with PGlite here, globally.
+  pg.types.setTypeParser(INT8, (v: string) => Number(v));
+  pg.types.setTypeParser(1700, (v: string) => Number(v));
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: Number(process.env.DATABASE_POOL_SIZE ?? 10),
+  });
+  pool.on('error', () => { /* idle client errors surface on the next query */ });
+  const orm = drizzlePg(pool, { schema }) as unknown as Orm;
+  return {
+    kind: 'postgres',
+    orm,
+    async rows<T>(query: SQL, tx?: Orm) {
+      const res = await (tx ?? orm).execute(query) as unknown as { rows: T[] };
+      return res.rows;
+    },
+    tx: (fn) => orm.transaction(fn as never) as never,
+    executeSql: (text, values) => pool.query(text, values as unknown[]),
+    close: () => pool.end(),
+  };
+}
+
+export async function migrateDatabase(db: Database): Promise<void> {
+  if (db.kind === 'pglite') await migratePglite(db.orm as never, { migrationsFolder: MIGRATIONS });
+  else {
+    // Several processes may start at once against one server: migrate under an advisory lock.
+    await db.orm.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(724001)`);
+      await migratePg(tx as never, { migrationsFolder: MIGRATIONS });
+    });
+  }
+}
+
+export { sql };

@@ -1,0 +1,129 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+
+/** One connected platform account. `secrets` holds the encrypted credential fields of `config`. */
+export const connections = pgTable('connections', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  kind: text('kind').notNull(),
+  config: jsonb('config').notNull().$type<Record<string, unknown>>(),
+  secrets: text('secrets'),
+  settings: jsonb('settings').notNull().$type<Record<string, unknown>>(),
+  paused: boolean('paused').notNull().default(false),
+  clocks: jsonb('clocks').notNull().default({}).$type<Record<string, unknown>>(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** A product or a sales order in the universal model. */
+export const records = pgTable('records', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  entity: text('entity').notNull(),
+  sku: text('sku').notNull().default(''),
+  data: jsonb('data').notNull(),
+  sourceConnectionId: uuid('source_connection_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('records_entity_sku').on(t.entity, t.sku)]);
+
+/**
+ * The binding of a record to its representation on one connection. `ack` is the
+ * last acknowledged external state (in the universal model), `fingerprint` its hash.
+ * A pending insert has no external id yet; `create_attempted_at` marks a create
+ * that may have reached the platform, so a retry looks it up before creating again.
+ */
+export const equivalences = pgTable('equivalences', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  connectionId: uuid('connection_id').notNull().references(() => connections.id, { onDelete: 'cascade' }),
+  recordId: uuid('record_id').notNull().references(() => records.id, { onDelete: 'cascade' }),
+  entity: text('entity').notNull(),
+  externalId: text('external_id'),
+  ack: jsonb('ack'),
+  fingerprint: text('fingerprint'),
+  status: text('status').notNull(),
+  createAttemptedAt: timestamp('create_attempted_at', { withTimezone: true }),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }),
+  lastScanId: text('last_scan_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  uniqueIndex('equivalences_external').on(t.connectionId, t.entity, t.externalId),
+  uniqueIndex('equivalences_one_pending_insert').on(t.connectionId, t.entity, t.recordId)
+    .where(sql`external_id is null`),
+  index('equivalences_record').on(t.recordId),
+  index('equivalences_connection_status').on(t.connectionId, t.status),
+]);
+
+/** What the hub must still write for one equivalence: op insert or update, and the field changes. */
+export const pendingChanges = pgTable('pending_changes', {
+  equivalenceId: uuid('equivalence_id').primaryKey().references(() => equivalences.id, { onDelete: 'cascade' }),
+  connectionId: uuid('connection_id').notNull(),
+  recordId: uuid('record_id').notNull(),
+  op: text('op').notNull(),
+  changes: jsonb('changes').notNull(),
+  plannedAt: timestamp('planned_at', { withTimezone: true }).notNull().defaultNow(),
+  attempts: integer('attempts').notNull().default(0),
+  lastError: text('last_error'),
+}, (t) => [index('pending_changes_connection').on(t.connectionId, t.op)]);
+
+/** An error, warning or notice on one equivalence (or on an external record the hub could not read). */
+export const issues = pgTable('issues', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  connectionId: uuid('connection_id'),
+  recordId: uuid('record_id'),
+  equivalenceId: uuid('equivalence_id'),
+  entity: text('entity').notNull(),
+  externalId: text('external_id'),
+  severity: text('severity').notNull(),
+  code: text('code').notNull(),
+  message: text('message').notNull(),
+  origin: text('origin').notNull(),
+  dedupeKey: text('dedupe_key').notNull(),
+  details: jsonb('details'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
+  resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+}, (t) => [
+  uniqueIndex('issues_open_dedupe').on(t.dedupeKey).where(sql`resolved_at is null`),
+  index('issues_connection').on(t.connectionId),
+  index('issues_record').on(t.recordId),
+]);
+
+export const jobs = pgTable('jobs', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  type: text('type').notNull(),
+  connectionId: uuid('connection_id'),
+  state: text('state').notNull(),
+  phase: text('phase'),
+  done: integer('done').notNull().default(0),
+  total: integer('total'),
+  summary: jsonb('summary'),
+  error: text('error'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+}, (t) => [index('jobs_connection').on(t.connectionId, t.createdAt)]);
+
+/** Leases that keep one fetch and one send per connection, across processes. */
+export const connectionLocks = pgTable('connection_locks', {
+  connectionId: uuid('connection_id').notNull(),
+  lane: text('lane').notNull(),
+  jobId: uuid('job_id').notNull(),
+  owner: text('owner').notNull(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+}, (t) => [primaryKey({ columns: [t.connectionId, t.lane] })]);
+
+/** Every change to a record: which field, from what, to what, made by whom, when. */
+export const recordHistory = pgTable('record_history', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  recordId: uuid('record_id').notNull(),
+  field: text('field').notNull(),
+  oldValue: jsonb('old_value'),
+  newValue: jsonb('new_value'),
+  sourceType: text('source_type').notNull(),
+  sourceId: text('source_id'),
+  jobId: uuid('job_id'),
+  at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [index('record_history_record').on(t.recordId, t.at)]);

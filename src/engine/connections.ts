@@ -1,0 +1,162 @@
+import { z } from 'zod';
+import { sql } from 'drizzle-orm';
+import type { Hub } from '../hub.js';
+import { getConnectorDefinition, connectorKinds } from '../connectors/registry.js';
+import { ConnectionSettings, mergeSettings } from '../model/settings.js';
+import { ApiError } from '../http/errors.js';
+
+export interface ConnectionRow {
+  id: string;
+  name: string;
+  kind: string;
+  config: Record<string, unknown>;
+  secrets: string | null;
+  settings: Record<string, unknown>;
+  paused: boolean;
+  clocks: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A connection with its secrets decrypted and its settings parsed: what the engine works with. */
+export interface LoadedConnection {
+  id: string;
+  name: string;
+  kind: string;
+  config: Record<string, unknown>;
+  settings: ConnectionSettings;
+  paused: boolean;
+  clocks: Record<string, unknown>;
+}
+
+function zodToApiError(err: z.ZodError, prefix: string): ApiError {
+  const first = err.issues[0];
+  const where = [prefix, ...first.path.map(String)].filter(Boolean).join('.');
+  return ApiError.badRequest(`${where}: ${first.message}`, where);
+}
+
+function splitSecrets(kind: string, config: Record<string, unknown>) {
+  const def = getConnectorDefinition(kind)!;
+  const plain: Record<string, unknown> = {};
+  const secret: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) (def.secretFields.includes(k) ? secret : plain)[k] = v;
+  return { plain, secret };
+}
+
+function validateConfig(kind: string, input: unknown): Record<string, unknown> {
+  const def = getConnectorDefinition(kind);
+  if (!def) throw ApiError.badRequest(`kind: unknown connector kind "${kind}"; known kinds: ${connectorKinds().join(', ')}`, 'kind');
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw ApiError.badRequest('config: must be an object', 'config');
+  const prepared = def.prepareConfig ? def.prepareConfig(input as Record<string, unknown>) : input;
+  const parsed = def.configSchema.safeParse(prepared);
+  if (!parsed.success) throw zodToApiError(parsed.error as z.ZodError, 'config');
+  return parsed.data as Record<string, unknown>;
+}
+
+function validateSettings(input: unknown): ConnectionSettings {
+  const parsed = ConnectionSettings.safeParse(input ?? {});
+  if (!parsed.success) throw zodToApiError(parsed.error, 'settings');
+  return parsed.data;
+}
+
+export function loadRow(hub: Hub, row: ConnectionRow): LoadedConnection {
+  const secret = row.secrets ? hub.secrets.decrypt<Record<string, unknown>>(row.secrets) : {};
+  return {
+    id: row.id, name: row.name, kind: row.kind, paused: row.paused, clocks: row.clocks,
+    config: { ...row.config, ...secret },
+    settings: ConnectionSettings.parse(row.settings ?? {}),
+  };
+}
+
+export async function createConnection(hub: Hub, input: { name?: unknown; kind?: unknown; config?: unknown; settings?: unknown }) {
+  if (typeof input.name !== 'string' || input.name.trim() === '') throw ApiError.badRequest('name: required, a non-empty string', 'name');
+  if (typeof input.kind !== 'string') throw ApiError.badRequest(`kind: required, one of ${connectorKinds().join(', ')}`, 'kind');
+  const config = validateConfig(input.kind, input.config);
+  const settings = validateSettings(input.settings);
+  const { plain, secret } = splitSecrets(input.kind, config);
+  const [row] = await hub.db.rows<ConnectionRow>(sql`
+    insert into connections (name, kind, config, secrets, settings)
+    values (${input.name.trim()}, ${input.kind}, ${JSON.stringify(plain)}::jsonb, ${hub.secrets.encrypt(secret)},
+            ${JSON.stringify(settings)}::jsonb)
+    returning *`);
+  hub.events.emit('connection', { id: row.id });
+  return loadRow(hub, row);
+}
+
+export async function getConnectionRow(hub: Hub, id: string): Promise<ConnectionRow | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const [row] = await hub.db.rows<ConnectionRow>(sql`select * from connections where id = ${id}`);
+  return row ?? null;
+}
+
+export async function getConnection(hub: Hub, id: string): Promise<LoadedConnection> {
+  const row = await getConnectionRow(hub, id);
+  if (!row) throw ApiError.notFound(`connection ${id} not found`);
+  return loadRow(hub, row);
+}
+
+export async function listConnections(hub: Hub): Promise<LoadedConnection[]> {
+  const rows = await hub.db.rows<ConnectionRow>(sql`select * from connections order by created_at, id`);
+  return rows.map((r) => loadRow(hub, r));
+}
+
+export async function updateConnection(hub: Hub, id: string, patch: { name?: unknown; config?: unknown; settings?: unknown }) {
+  const current = await getConnection(hub, id);
+  if (patch.name !== undefined && (typeof patch.name !== 'string' || patch.name.trim() === '')) {
+    throw ApiError.badRequest('name: must be a non-empty string', 'name');
+  }
+  if (patch.config !== undefined && (typeof patch.config !== 'object' || patch.config === null)) {
+    throw ApiError.badRequest('config: must be an object', 'config');
+  }
+  const config = patch.config === undefined ? current.config
+    : validateConfig(current.kind, { ...current.config, ...(patch.config as object) });
+  const settings = patch.settings === undefined ? current.settings
+    : validateSettings(mergeSettings(current.settings, patch.settings));
+  const { plain, secret } = splitSecrets(current.kind, config);
+  const name = typeof patch.name === 'string' ? patch.name.trim() : current.name;
+  await hub.db.rows(sql`
+    update connections set name = ${name}, config = ${JSON.stringify(plain)}::jsonb,
+      secrets = ${hub.secrets.encrypt(secret)}, settings = ${JSON.stringify(settings)}::jsonb, updated_at = now()
+    where id = ${id}`);
+  hub.events.emit('connection', { id });
+  return { before: current, after: await getConnection(hub, id) };
+}
+
+export async function setPaused(hub: Hub, id: string, paused: boolean): Promise<LoadedConnection> {
+  const rows = await hub.db.rows(sql`update connections set paused = ${paused}, updated_at = now() where id = ${id} returning id`);
+  if (rows.length === 0) throw ApiError.notFound(`connection ${id} not found`);
+  hub.events.emit('connection', { id, paused });
+  return getConnection(hub, id);
+}
+
+export async function isPaused(hub: Hub, id: string): Promise<boolean> {
+  const [row] = await hub.db.rows<{ paused: boolean }>(sql`select paused from connections where id = ${id}`);
+  return row?.paused ?? true;
+}
+
+/** Counts for the API and the panel: equivalences by status and pending changes by op. */
+export async function connectionCounts(hub: Hub, id: string) {
+  const eq = await hub.db.rows<{ status: string; n: number }>(sql`
+    select status, count(*)::int as n from equivalences where connection_id = ${id} group by status`);
+  const pend = await hub.db.rows<{ op: string; n: number }>(sql`
+    select op, count(*)::int as n from pending_changes where connection_id = ${id} group by op`);
+  const issues = await hub.db.rows<{ n: number }>(sql`
+    select count(*)::int as n from issues where connection_id = ${id} and resolved_at is null and severity <> 'notice'`);
+  const equivalences = Object.fromEntries(eq.map((r) => [r.status, r.n]));
+  const inserts = pend.find((r) => r.op === 'insert')?.n ?? 0;
+  const updates = pend.find((r) => r.op === 'update')?.n ?? 0;
+  return { equivalences, pending: { inserts, updates, total: inserts + updates }, openIssues: issues[0]?.n ?? 0 };
+}
+
+/** The public view of a connection: secrets are shown only as the custom key (the merchant must copy it). */
+export function publicConnection(c: LoadedConnection) {
+  const def = getConnectorDefinition(c.kind);
+  const config: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c.config)) {
+    config[k] = def?.secretFields.includes(k) && k !== 'key' ? '********' : v;
+  }
+  return {
+    id: c.id, name: c.name, kind: c.kind, config, settings: c.settings, clocks: c.clocks,
+    paused: c.paused,
+  };
+}

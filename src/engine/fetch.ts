@@ -1,0 +1,270 @@
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Product } from '../model/product.js';
+import { fieldMode } from '../model/settings.js';
+import type { Notice } from '../model/normalize.js';
+import type { ReadEvent } from '../connectors/types.js';
+import type { JobContext } from '../jobs/context.js';
+import type { LoadedConnection } from './connections.js';
+import { openConnector } from './connector.js';
+import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange } from './diff.js';
+import { project, unproject } from './rules.js';
+import { replanProducts } from './plan.js';
+import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
+
+/** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
+const PAGE = 250;
+
+export interface FetchSummary {
+  entity: 'products';
+  scanned: number;
+  unchanged: number;
+  changed: number;
+  created: number;
+  bound: number;
+  invalid: number;
+  notices: number;
+  complete: boolean;
+  warning?: string;
+  durationMs: number;
+  perSecond: number;
+}
+
+type RecordEvent = Extract<ReadEvent<Product>, { type: 'record' }>;
+type InvalidEvent = Extract<ReadEvent<Product>, { type: 'invalid' }>;
+
+const NOTICE_SEVERITY: Record<string, NewIssue['severity']> = { currency_unknown: 'warning', number_invalid: 'warning' };
+
+/**
+ * Fetch = scan (page by page) -> analyse (fingerprint, then field diff against the
+ * acknowledged state) -> propagate (apply detected fields to the records, replan
+ * every connection). The clock only moves after the whole scan committed.
+ */
+export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[]): Promise<FetchSummary> {
+  const { hub } = ctx;
+  const started = Date.now();
+  const connector = openConnector(hub, conn, ctx.signal);
+  const summary: FetchSummary = {
+    entity: 'products', scanned: 0, unchanged: 0, changed: 0, created: 0, bound: 0, invalid: 0, notices: 0,
+    complete: false, durationMs: 0, perSecond: 0,
+  };
+  let total: number | null = null;
+  let records: RecordEvent[] = [];
+  let invalid: InvalidEvent[] = [];
+  const flush = async () => {
+    if (records.length === 0 && invalid.length === 0) return;
+    await ctx.checkpoint();
+    const page = records;
+    const bad = invalid;
+    records = [];
+    invalid = [];
+    await analysePage(ctx, conn, all, page, bad, summary);
+    ctx.progress('fetch', 'analyse', summary.scanned, total);
+  };
+  ctx.progress('fetch', 'scan', 0, null);
+  const from = (conn.clocks.products as { cursor?: Record<string, unknown> } | undefined)?.cursor ?? null;
+  for await (const ev of connector.read('products', from)) {
+    if (ev.type === 'total') {
+      total = ev.total;
+      ctx.progress('fetch', 'scan', summary.scanned, total);
+    } else if (ev.type === 'record') {
+      records.push(ev);
+      if (records.length >= PAGE) await flush();
+    } else if (ev.type === 'invalid') {
+      invalid.push(ev);
+    } else if (ev.type === 'checkpoint') {
+      summary.complete = ev.complete !== false;
+      if (ev.warning) summary.warning = ev.warning;
+      await flush();
+      const clock = { cursor: ev.cursor, lastScanAt: new Date().toISOString(), complete: summary.complete, jobId: ctx.jobId };
+      await hub.db.rows(sql`update connections set clocks = jsonb_set(clocks, '{products}', ${JSON.stringify(clock)}::jsonb),
+        updated_at = now() where id = ${conn.id}`);
+    }
+  }
+  await flush();
+  if (summary.warning) {
+    await raiseIssues(hub.db, [{
+      connectionId: conn.id, entity: 'product', severity: 'warning', code: 'scan_incomplete', origin: 'engine',
+      message: `The last scan of ${conn.name} stopped early: ${summary.warning}`, key: 'scan_incomplete',
+    }]);
+  }
+  summary.durationMs = Date.now() - started;
+  summary.perSecond = Math.round(summary.scanned / Math.max(0.001, summary.durationMs / 1000));
+  ctx.progress('fetch', 'propagate', summary.scanned, total ?? summary.scanned);
+  return summary;
+}
+
+interface EqLite { id: string; external_id: string; record_id: string; fingerprint: string | null; status: string }
+
+async function analysePage(
+  ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[],
+  page: RecordEvent[], bad: InvalidEvent[], summary: FetchSummary,
+): Promise<void> {
+  const { db } = ctx.hub;
+  const detect = (f: Parameters<typeof fieldMode>[1]) => fieldMode(conn.settings, f).detect;
+  // The same listing twice in one page (a store whose paging overlaps): the last copy wins.
+  const views = [...new Map(page.map((e) => [e.externalId, e])).values()];
+  summary.scanned += page.length;
+  summary.invalid += bad.length;
+  const fps = new Map(views.map((v) => [v.externalId, fingerprint(v.record)]));
+
+  await db.tx(async (tx) => {
+    const existing = await db.rows<EqLite>(sql`
+      select id, external_id, record_id, fingerprint, status from equivalences
+      where connection_id = ${conn.id} and entity = 'product'
+        and external_id in (select jsonb_array_elements_text(${JSON.stringify(views.map((v) => v.externalId))}::jsonb))`, tx);
+    const byExt = new Map(existing.map((e) => [e.external_id, e]));
+    const unchanged: string[] = [];
+    const changed: { view: RecordEvent; eq: EqLite }[] = [];
+    const fresh: RecordEvent[] = [];
+    for (const v of views) {
+      const e = byExt.get(v.externalId);
+      if (!e) fresh.push(v);
+      else if (e.fingerprint === fps.get(v.externalId) && e.status !== 'gone') unchanged.push(e.id);
+      else changed.push({ view: v, eq: e });
+    }
+    summary.unchanged += unchanged.length;
+    if (unchanged.length > 0) {
+      await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
+        where id in (select jsonb_array_elements_text(${JSON.stringify(unchanged)}::jsonb)::uuid)`, tx);
+    }
+    if (changed.length === 0 && fresh.length === 0 && bad.length === 0) return;
+
+    // Records we will touch, as they are now.
+    const recordIds = new Set(changed.map((c) => c.eq.record_id));
+    const skus = [...new Set(fresh.map((v) => v.record.sku).filter(Boolean))];
+    const loaded = await db.rows<{ id: string; sku: string; data: Product }>(sql`
+      select id, sku, data from records where entity = 'product' and (
+        id in (select jsonb_array_elements_text(${JSON.stringify([...recordIds])}::jsonb)::uuid)
+        or sku in (select jsonb_array_elements_text(${JSON.stringify(skus)}::jsonb)))
+      order by created_at, id`, tx);
+    const current = new Map<string, Product>(loaded.map((r) => [r.id, r.data]));
+    const bySku = new Map<string, string>();
+    for (const r of loaded) if (r.sku && !bySku.has(r.sku)) bySku.set(r.sku, r.id);
+    const acks = changed.length === 0 ? [] : await db.rows<{ id: string; ack: Product | null }>(sql`
+      select id, ack from equivalences
+      where id in (select jsonb_array_elements_text(${JSON.stringify(changed.map((c) => c.eq.id))}::jsonb)::uuid)`, tx);
+    const ackById = new Map(acks.map((a) => [a.id, a.ack]));
+    // Pending inserts on this connection for records that now turn out to be here already.
+    const pendingHere = skus.length === 0 ? [] : await db.rows<{ id: string; record_id: string }>(sql`
+      select id, record_id from equivalences
+      where connection_id = ${conn.id} and entity = 'product' and external_id is null
+        and record_id in (select jsonb_array_elements_text(${JSON.stringify([...bySku.values()])}::jsonb)::uuid)`, tx);
+    const pendingByRecord = new Map(pendingHere.map((p) => [p.record_id, p.id]));
+
+    const before = new Map<string, Product>();
+    const newRecords: { id: string; sku: string; data: Product }[] = [];
+    const eqInserts: Record<string, unknown>[] = [];
+    const eqUpdates: Record<string, unknown>[] = [];
+    const noticeIssues: NewIssue[] = [];
+    const subjects: { externalId: string }[] = [];
+    const touch = (id: string, next: Product) => {
+      if (!before.has(id)) before.set(id, current.get(id)!);
+      current.set(id, next);
+    };
+
+    for (const { view, eq } of changed) {
+      const ack = ackById.get(eq.id) ?? null;
+      const record = current.get(eq.record_id)!;
+      const detected: FieldChange[] = diffProducts(view.record, ack, detect).changes;
+      if (detected.length > 0) touch(eq.record_id, applyChanges(record, unproject(view.record, conn.settings), detected));
+      else if (!before.has(eq.record_id)) before.set(eq.record_id, record);
+      eqUpdates.push({ id: eq.id, ack: view.record, fingerprint: fps.get(view.externalId), external_id: view.externalId });
+      summary.changed++;
+    }
+    for (const view of fresh) {
+      const sku = view.record.sku;
+      const matchId = sku ? bySku.get(sku) : undefined;
+      if (matchId) {
+        // Same SKU as a hub record: bind to it rather than creating a second record.
+        const record = current.get(matchId)!;
+        const baseline = project(record, conn.settings);
+        const detected = diffProducts(view.record, baseline, detect).changes;
+        if (detected.length > 0) touch(matchId, applyChanges(record, unproject(view.record, conn.settings), detected));
+        else if (!before.has(matchId)) before.set(matchId, record);
+        const pendingId = pendingByRecord.get(matchId);
+        if (pendingId) {
+          pendingByRecord.delete(matchId);
+          eqUpdates.push({ id: pendingId, ack: view.record, fingerprint: fps.get(view.externalId), external_id: view.externalId });
+        } else {
+          eqInserts.push({ record_id: matchId, external_id: view.externalId, ack: view.record, fingerprint: fps.get(view.externalId) });
+        }
+        summary.bound++;
+      } else {
+        const id = crypto.randomUUID();
+        const data = withoutPlatformIds(unproject(view.record, conn.settings));
+        newRecords.push({ id, sku, data });
+        current.set(id, data);
+        if (sku) bySku.set(sku, id);
+        eqInserts.push({ record_id: id, external_id: view.externalId, ack: view.record, fingerprint: fps.get(view.externalId) });
+        summary.created++;
+      }
+    }
+    for (const v of [...fresh, ...changed.map((c) => c.view)]) {
+      subjects.push({ externalId: v.externalId });
+      for (const n of v.notices as Notice[]) {
+        noticeIssues.push({
+          connectionId: conn.id, entity: 'product', externalId: v.externalId, severity: NOTICE_SEVERITY[n.code] ?? 'notice',
+          code: n.code, message: n.message, origin: 'fetch', key: `${n.code}|${n.field ?? ''}`,
+        });
+      }
+    }
+    for (const b of bad) {
+      if (b.externalId) subjects.push({ externalId: b.externalId });
+      noticeIssues.push({
+        connectionId: conn.id, entity: 'product', externalId: b.externalId, severity: 'error', code: b.code,
+        message: b.message, origin: 'fetch', key: b.code,
+      });
+    }
+    summary.notices += noticeIssues.length - bad.length;
+
+    if (newRecords.length > 0) {
+      await db.rows(sql`insert into records (id, entity, sku, data, source_connection_id)
+        select id, 'product', sku, data, ${conn.id}::uuid
+        from jsonb_to_recordset(${JSON.stringify(newRecords)}::jsonb) as x(id uuid, sku text, data jsonb)`, tx);
+      const created = newRecords.map((r) => ({ record_id: r.id, field: '*', new_value: null, source_type: 'connection' }));
+      await insertHistory(ctx, conn.id, created, tx);
+    }
+    const changedRecords = [...before.entries()].filter(([id, old]) => current.get(id) !== old);
+    if (changedRecords.length > 0) {
+      await db.rows(sql`update records r set data = x.data, sku = x.data->>'sku', updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(changedRecords.map(([id]) => ({ id, data: current.get(id) })))}::jsonb)
+          as x(id uuid, data jsonb) where r.id = x.id`, tx);
+      const history = changedRecords.flatMap(([id, old]) => diffProducts(current.get(id)!, old).changes.map((c) => ({
+        record_id: id, field: c.path, old_value: c.old, new_value: c.new, source_type: 'connection',
+      })));
+      await insertHistory(ctx, conn.id, history, tx);
+    }
+    if (eqInserts.length > 0) {
+      await db.rows(sql`insert into equivalences (connection_id, record_id, entity, external_id, ack, fingerprint, status, last_seen_at, last_scan_id)
+        select ${conn.id}::uuid, record_id, 'product', external_id, ack, fingerprint, 'live', now(), ${ctx.jobId}
+        from jsonb_to_recordset(${JSON.stringify(eqInserts)}::jsonb) as x(record_id uuid, external_id text, ack jsonb, fingerprint text)
+        on conflict do nothing`, tx);
+    }
+    if (eqUpdates.length > 0) {
+      await db.rows(sql`update equivalences e set ack = x.ack, fingerprint = x.fingerprint, external_id = x.external_id,
+          status = case when e.status in ('gone', 'pending_insert') then 'live' else e.status end,
+          create_attempted_at = null, last_seen_at = now(), last_scan_id = ${ctx.jobId}, updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(eqUpdates)}::jsonb) as x(id uuid, ack jsonb, fingerprint text, external_id text)
+        where e.id = x.id`, tx);
+    }
+    await resolveIssues(db, conn.id, 'fetch', subjects, tx);
+    await raiseIssues(db, noticeIssues, tx);
+    const replan = new Map<string, Product>();
+    for (const id of before.keys()) replan.set(id, current.get(id)!);
+    for (const r of newRecords) replan.set(r.id, r.data);
+    await replanProducts(db, tx, replan, all);
+  });
+}
+
+async function insertHistory(
+  ctx: JobContext, sourceId: string,
+  rows: { record_id: string; field: string; old_value?: unknown; new_value: unknown; source_type: string }[],
+  tx: Parameters<Parameters<JobContext['hub']['db']['tx']>[0]>[0],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await ctx.hub.db.rows(sql`insert into record_history (record_id, field, old_value, new_value, source_type, source_id, job_id)
+    select record_id, field, old_value, new_value, source_type, ${sourceId}, ${ctx.jobId}::uuid
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+      as x(record_id uuid, field text, old_value jsonb, new_value jsonb, source_type text)`, tx);
+}

@@ -1,0 +1,107 @@
+import { sql } from 'drizzle-orm';
+import type { Database, Orm } from '../db/index.js';
+import type { Product } from '../model/product.js';
+import { fieldMode } from '../model/settings.js';
+import type { LoadedConnection } from './connections.js';
+import { diffProducts, type FieldChange } from './diff.js';
+import { project } from './rules.js';
+
+export const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
+
+interface EqRow {
+  id: string;
+  connection_id: string;
+  record_id: string;
+  external_id: string | null;
+  ack: Product | null;
+  status: string;
+}
+
+/** Field changes a connection must receive for a record: its projection against what it acknowledged. */
+export function pendingFor(record: Product, ack: Product | null, conn: LoadedConnection): FieldChange[] {
+  const target = project(record, conn.settings);
+  return diffProducts(target, ack, (f) => fieldMode(conn.settings, f).write).changes;
+}
+
+/**
+ * Recomputes the pending changes of these product records on every connection:
+ * an update where a connection's projection differs from what it acknowledged,
+ * nothing where it matches, and a pending insert on connections that absorb
+ * products and do not hold the record yet.
+ */
+export async function replanProducts(
+  db: Database, tx: Orm, records: Map<string, Product>, connections: LoadedConnection[],
+): Promise<void> {
+  if (records.size === 0) return;
+  const ids = [...records.keys()];
+  const eqs = await db.rows<EqRow>(sql`
+    select id, connection_id, record_id, external_id, ack, status from equivalences
+    where entity = 'product' and record_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`, tx);
+  const byConn = new Map(connections.map((c) => [c.id, c]));
+  const held = new Set(eqs.map((e) => `${e.connection_id}|${e.record_id}`));
+  const upserts: { equivalence_id: string; connection_id: string; record_id: string; op: string; changes: FieldChange[] }[] = [];
+  const clear: string[] = [];
+  const status: { id: string; status: string }[] = [];
+  for (const e of eqs) {
+    const conn = byConn.get(e.connection_id);
+    if (!conn || e.status === 'gone') continue;
+    const record = records.get(e.record_id)!;
+    const changes = pendingFor(record, e.external_id ? e.ack : null, conn);
+    if (!e.external_id) {
+      upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'insert', changes });
+    } else if (changes.length > 0) {
+      upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'update', changes });
+      if (e.status !== 'pending_update' && e.status !== 'error') status.push({ id: e.id, status: 'pending_update' });
+    } else {
+      clear.push(e.id);
+      if (e.status === 'pending_update') status.push({ id: e.id, status: 'live' });
+    }
+  }
+  const absorbing = connections.filter((c) => c.settings.absorb.products);
+  const newEqs: { connection_id: string; record_id: string }[] = [];
+  for (const c of absorbing) {
+    for (const id of ids) if (!held.has(`${c.id}|${id}`)) newEqs.push({ connection_id: c.id, record_id: id });
+  }
+  if (newEqs.length > 0) {
+    const created = await db.rows<{ id: string; connection_id: string; record_id: string }>(sql`
+      insert into equivalences (connection_id, record_id, entity, status)
+      select connection_id, record_id, 'product', 'pending_insert'
+      from jsonb_to_recordset(${JSON.stringify(newEqs)}::jsonb) as x(connection_id uuid, record_id uuid)
+      on conflict do nothing
+      returning id, connection_id, record_id`, tx);
+    for (const e of created) {
+      const changes = pendingFor(records.get(e.record_id)!, null, byConn.get(e.connection_id)!);
+      upserts.push({ equivalence_id: e.id, connection_id: e.connection_id, record_id: e.record_id, op: 'insert', changes });
+    }
+  }
+  if (upserts.length > 0) {
+    await db.rows(sql`
+      insert into pending_changes (equivalence_id, connection_id, record_id, op, changes)
+      select equivalence_id, connection_id, record_id, op, changes
+      from jsonb_to_recordset(${JSON.stringify(upserts)}::jsonb)
+        as x(equivalence_id uuid, connection_id uuid, record_id uuid, op text, changes jsonb)
+      on conflict (equivalence_id) do update set op = excluded.op, changes = excluded.changes, planned_at = now()`, tx);
+  }
+  if (clear.length > 0) {
+    await db.rows(sql`delete from pending_changes
+      where equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(clear)}::jsonb)::uuid)`, tx);
+  }
+  if (status.length > 0) {
+    await db.rows(sql`update equivalences e set status = x.status, updated_at = now()
+      from jsonb_to_recordset(${JSON.stringify(status)}::jsonb) as x(id uuid, status text) where e.id = x.id`, tx);
+  }
+}
+
+/** Replans every product of the hub, in batches (after settings changes and for maintenance). */
+export async function replanAllProducts(db: Database, connections: LoadedConnection[], batch = 500): Promise<number> {
+  let after = '00000000-0000-0000-0000-000000000000';
+  let n = 0;
+  for (;;) {
+    const rows = await db.rows<{ id: string; data: Product }>(sql`
+      select id, data from records where entity = 'product' and id > ${after} order by id limit ${batch}`);
+    if (rows.length === 0) return n;
+    await db.tx((tx) => replanProducts(db, tx, new Map(rows.map((r) => [r.id, r.data])), connections));
+    n += rows.length;
+    after = rows[rows.length - 1].id;
+  }
+}

@@ -1,0 +1,89 @@
+import type { Product, Variation } from '../model/product.js';
+import { PRODUCT_FIELDS, VARIATION_FIELDS, VARIATION_KEY } from '../model/product.js';
+import { fieldMode, type ConnectionSettings } from '../model/settings.js';
+
+const cents = (n: number) => Math.round(n * 100) / 100;
+
+/** The price a connection shows for a hub price: margin, fixed add, rounding. */
+export function applyPriceRule(amount: number, rule: ConnectionSettings['price']): number {
+  const raw = amount * (1 + rule.marginPercent / 100) + rule.add;
+  switch (rule.round) {
+    case 'integer': return Math.round(raw);
+    case 'cents99': return raw <= 0 ? 0 : Math.floor(raw) + 0.99;
+    default: return cents(raw);
+  }
+}
+
+/** The hub price behind a price seen on a connection (the inverse of its rule, to the cent). */
+export function invertPriceRule(amount: number, rule: ConnectionSettings['price']): number {
+  if (rule.marginPercent === 0 && rule.add === 0) return amount;
+  return cents((amount - rule.add) / (1 + rule.marginPercent / 100));
+}
+
+/** The quantity a connection shows: minus the safety buffer, capped at max, never below zero. */
+export function applyStockRule(quantity: number, rule: ConnectionSettings['stock']): number {
+  let q = Math.max(0, quantity - rule.buffer);
+  if (rule.max !== null) q = Math.min(q, rule.max);
+  return q;
+}
+
+/**
+ * What a connection should hold for a hub record: its price and stock rules
+ * applied. Fields the connection does not `write` are left out of comparisons by
+ * the diff, not here, so the projection stays a complete product.
+ */
+export function project(record: Product, settings: ConnectionSettings): Product {
+  const priceIdentity = settings.price.marginPercent === 0 && settings.price.add === 0 && settings.price.round === 'none';
+  const stockIdentity = settings.stock.buffer === 0 && settings.stock.max === null;
+  if (priceIdentity && stockIdentity) return record;
+  return {
+    ...record,
+    variations: record.variations.map((v) => ({
+      ...v,
+      prices: priceIdentity ? v.prices : v.prices.map((p) => ({ ...p, amount: applyPriceRule(p.amount, settings.price) })),
+      availabilities: stockIdentity
+        ? v.availabilities
+        : v.availabilities.map((a) => ({ ...a, quantity: applyStockRule(a.quantity, settings.stock) })),
+    })),
+  };
+}
+
+/** Turns a connection's view back into hub values (prices un-margined). Stock buffers are not invertible. */
+export function unproject(view: Product, settings: ConnectionSettings): Product {
+  const rule = settings.price;
+  if (rule.marginPercent === 0 && rule.add === 0) return view;
+  return {
+    ...view,
+    variations: view.variations.map((v) => ({
+      ...v,
+      prices: v.prices.map((p) => ({ ...p, amount: invertPriceRule(p.amount, rule) })),
+    })),
+  };
+}
+
+/** The product a create sends: the projection without the fields this connection does not write. */
+export function forCreate(target: Product, settings: ConnectionSettings): Product {
+  const out: Product = { ...target, variations: target.variations.map(stripVariationIds) };
+  for (const f of PRODUCT_FIELDS) {
+    if (f === 'status' || f === 'deliveryDays') continue;
+    if (!fieldMode(settings, f).write) (out as Record<string, unknown>)[f] = emptyOf(out[f]);
+  }
+  for (const f of VARIATION_FIELDS) {
+    if (fieldMode(settings, f).write) continue;
+    const key = VARIATION_KEY[f];
+    out.variations = out.variations.map((v) => ({ ...v, [key]: emptyOf(v[key]) }));
+  }
+  return out;
+}
+
+function stripVariationIds(v: Variation): Variation {
+  if (v.id === undefined) return v;
+  const { id: _id, ...rest } = v;
+  return rest;
+}
+
+function emptyOf(v: unknown): unknown {
+  if (Array.isArray(v)) return [];
+  if (typeof v === 'string') return '';
+  return v;
+}

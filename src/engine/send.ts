@@ -1,0 +1,276 @@
+import { sql } from 'drizzle-orm';
+import type { Product } from '../model/product.js';
+import { fieldMode } from '../model/settings.js';
+import { ConnectorError, type Connector, type WriteAck } from '../connectors/types.js';
+import type { JobContext } from '../jobs/context.js';
+import type { LoadedConnection } from './connections.js';
+import { openConnector } from './connector.js';
+import { applyChanges, diffProducts, fingerprint } from './diff.js';
+import { forCreate, project } from './rules.js';
+import { replanProducts } from './plan.js';
+import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
+
+const BATCH = 100;
+const CONCURRENCY = 8;
+/** After this many transient failures in a row the platform is down: stop, keep the rest pending. */
+const MAX_TRANSIENT_STREAK = 10;
+
+export interface SendSummary {
+  entity: 'products';
+  created: number;
+  updated: number;
+  inSync: number;
+  recovered: number;
+  failed: number;
+  durationMs: number;
+  perSecond: number;
+}
+
+interface PendingRow {
+  equivalence_id: string;
+  op: string;
+  external_id: string | null;
+  ack: Product | null;
+  create_attempted_at: Date | null;
+  record_id: string;
+  data: Product;
+}
+
+type Outcome =
+  | { row: PendingRow; ok: true; kind: 'created' | 'updated'; ack: Product; externalId: string }
+  | { row: PendingRow; ok: true; kind: 'in_sync' }
+  | { row: PendingRow; ok: false; error: ConnectorError };
+
+/**
+ * Send = write the planned inserts and updates, only the changed fields; each
+ * success makes the written state the acknowledged one. A create is marked as
+ * attempted (and committed) before it is sent, so a create whose answer was lost
+ * is looked up by SKU on the platform before it is ever sent again.
+ */
+export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[]): Promise<SendSummary> {
+  const { db } = ctx.hub;
+  const started = Date.now();
+  const summary: SendSummary = { entity: 'products', created: 0, updated: 0, inSync: 0, recovered: 0, failed: 0, durationMs: 0, perSecond: 0 };
+  const connector = openConnector(ctx.hub, conn, ctx.signal);
+  if (conn.settings.absorb.products) await absorbMissing(ctx, conn, all);
+  summary.recovered = await recoverUncertainCreates(ctx, conn, all, connector);
+
+  const [{ n: total }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from pending_changes where connection_id = ${conn.id}`);
+  let done = 0;
+  ctx.progress('send', 'send', 0, total);
+  let after = '00000000-0000-0000-0000-000000000000';
+  let transientStreak = 0;
+  for (;;) {
+    await ctx.checkpoint();
+    const rows = await db.rows<PendingRow>(sql`
+      select pc.equivalence_id, pc.op, e.external_id, e.ack, e.create_attempted_at, r.id as record_id, r.data
+      from pending_changes pc
+      join equivalences e on e.id = pc.equivalence_id
+      join records r on r.id = pc.record_id
+      where pc.connection_id = ${conn.id} and pc.equivalence_id > ${after}::uuid
+      order by pc.equivalence_id limit ${BATCH}`);
+    if (rows.length === 0) break;
+    after = rows[rows.length - 1].equivalence_id;
+    // Creates still uncertain after recovery wait for a complete lookup; never risk a duplicate.
+    const work = rows.filter((r) => r.external_id !== null || r.create_attempted_at === null);
+    const creates = work.filter((r) => r.external_id === null).map((r) => r.equivalence_id);
+    if (creates.length > 0) {
+      await db.rows(sql`update equivalences set create_attempted_at = now()
+        where id in (select jsonb_array_elements_text(${JSON.stringify(creates)}::jsonb)::uuid)`);
+    }
+    const outcomes = await mapLimit(work, CONCURRENCY, (row) => writeOne(connector, conn, row));
+    await commitOutcomes(ctx, conn, outcomes);
+    for (const o of outcomes) {
+      if (o.ok) {
+        transientStreak = 0;
+        if (o.kind === 'created') summary.created++;
+        else if (o.kind === 'updated') summary.updated++;
+        else summary.inSync++;
+      } else {
+        summary.failed++;
+        if (o.error.kind === 'config' || o.error.kind === 'auth') throw o.error;
+        transientStreak = o.error.retryable ? transientStreak + 1 : 0;
+        if (transientStreak >= MAX_TRANSIENT_STREAK) throw o.error;
+      }
+    }
+    summary.failed += rows.length - work.length;
+    done += rows.length;
+    ctx.progress('send', 'send', done, Math.max(total, done));
+  }
+  summary.durationMs = Date.now() - started;
+  summary.perSecond = Math.round((summary.created + summary.updated) / Math.max(0.001, summary.durationMs / 1000));
+  return summary;
+}
+
+async function writeOne(connector: Connector, conn: LoadedConnection, row: PendingRow): Promise<Outcome> {
+  const target = project(row.data, conn.settings);
+  try {
+    if (row.external_id === null) {
+      const record = forCreate(target, conn.settings);
+      const ack = await connector.write!('products', { type: 'create', record }) as WriteAck<Product>;
+      return { row, ok: true, kind: 'created', externalId: ack.externalId, ack: ack.record ?? record };
+    }
+    const { changes, patch } = diffProducts(target, row.ack, (f) => fieldMode(conn.settings, f).write);
+    if (changes.length === 0) return { row, ok: true, kind: 'in_sync' };
+    const ack = await connector.write!('products', { type: 'update', externalId: row.external_id, patch, record: target }) as WriteAck<Product>;
+    return {
+      row, ok: true, kind: 'updated', externalId: row.external_id,
+      ack: ack.record ?? applyChanges(row.ack ?? target, target, changes),
+    };
+  } catch (err) {
+    const error = err instanceof ConnectorError ? err : new ConnectorError('bug', 'Unexpected error while writing', String(err));
+    return { row, ok: false, error };
+  }
+}
+
+async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes: Outcome[]): Promise<void> {
+  const { db } = ctx.hub;
+  const written = outcomes.filter((o): o is Extract<Outcome, { kind: 'created' | 'updated' }> => o.ok && o.kind !== 'in_sync');
+  const inSync = outcomes.filter((o) => o.ok && o.kind === 'in_sync').map((o) => o.row.equivalence_id);
+  const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
+  await db.tx(async (tx) => {
+    if (written.length > 0) {
+      const rows = written.map((o) => ({
+        id: o.row.equivalence_id, external_id: o.externalId, ack: o.ack, fingerprint: fingerprint(o.ack),
+      }));
+      // A platform that answers a create with an id this connection already holds: a conflict, not a second binding.
+      const taken = new Set((await db.rows<{ external_id: string }>(sql`
+        select external_id from equivalences where connection_id = ${conn.id} and entity = 'product'
+          and external_id in (select jsonb_array_elements_text(${JSON.stringify(rows.map((r) => r.external_id))}::jsonb))
+          and id not in (select jsonb_array_elements_text(${JSON.stringify(rows.map((r) => r.id))}::jsonb)::uuid)`, tx))
+        .map((r) => r.external_id));
+      const ok = rows.filter((r) => !taken.has(r.external_id));
+      await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
+          status = 'live', create_attempted_at = null, last_seen_at = now(), updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(ok)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
+        where e.id = x.id`, tx);
+      await deletePending(ctx, ok.map((r) => r.id), tx);
+      await resolveIssues(db, conn.id, 'send', ok.map((r) => ({ equivalenceId: r.id })), tx);
+      const conflicts = written.filter((o) => taken.has(o.externalId));
+      await raiseIssues(db, conflicts.map((o) => ({
+        connectionId: conn.id, recordId: o.row.record_id, equivalenceId: o.row.equivalence_id, entity: 'product' as const,
+        externalId: null, severity: 'error' as const, code: 'conflict', origin: 'send' as const, key: 'conflict',
+        message: `${conn.name} answered the create of ${o.row.data.sku || 'a product'} with id ${o.externalId}, which is already bound to another record`,
+      })), tx);
+    }
+    if (inSync.length > 0) {
+      await deletePending(ctx, inSync, tx);
+      await db.rows(sql`update equivalences set status = 'live', updated_at = now()
+        where status in ('pending_update', 'error') and external_id is not null
+          and id in (select jsonb_array_elements_text(${JSON.stringify(inSync)}::jsonb)::uuid)`, tx);
+    }
+    if (failed.length > 0) {
+      const rows = failed.map((o) => ({
+        id: o.row.equivalence_id, error: o.error.message,
+        // A create the platform refused outright did not happen; anything else might have.
+        certain: o.row.external_id === null && !o.error.retryable && o.error.kind !== 'bug',
+      }));
+      await db.rows(sql`update pending_changes p set attempts = attempts + 1, last_error = x.error
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, error text, certain boolean)
+        where p.equivalence_id = x.id`, tx);
+      await db.rows(sql`update equivalences e set status = 'error',
+          create_attempted_at = case when x.certain then null else e.create_attempted_at end, updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, error text, certain boolean)
+        where e.id = x.id`, tx);
+      const issues: NewIssue[] = failed.map((o) => ({
+        connectionId: conn.id, recordId: o.row.record_id, equivalenceId: o.row.equivalence_id, entity: 'product',
+        severity: 'error', code: `send_${o.error.kind}`, origin: 'send', key: 'send',
+        message: `${o.row.external_id ? 'Update' : 'Create'} of ${o.row.data.sku || 'a product'} on ${conn.name} failed: ${o.error.message}`,
+        details: { detail: o.error.detail },
+      }));
+      await raiseIssues(db, issues, tx);
+    }
+  });
+}
+
+async function deletePending(ctx: JobContext, ids: string[], tx: Parameters<Parameters<JobContext['hub']['db']['tx']>[0]>[0]) {
+  if (ids.length === 0) return;
+  await ctx.hub.db.rows(sql`delete from pending_changes
+    where equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`, tx);
+}
+
+/** Plans inserts for every product this absorbing connection does not hold yet. */
+async function absorbMissing(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[]): Promise<void> {
+  const { db } = ctx.hub;
+  for (;;) {
+    const rows = await db.rows<{ id: string; data: Product }>(sql`
+      select r.id, r.data from records r
+      where r.entity = 'product'
+        and not exists (select 1 from equivalences e where e.record_id = r.id and e.connection_id = ${conn.id})
+      limit 500`);
+    if (rows.length === 0) return;
+    await db.tx((tx) => replanProducts(db, tx, new Map(rows.map((r) => [r.id, r.data])), all.filter((c) => c.id === conn.id)));
+  }
+}
+
+/**
+ * Creates that may have reached the platform (sent, answer lost, process killed):
+ * scan the platform for their SKUs and bind what is there. Only after a complete
+ * scan that did not find one is it safe to create it again.
+ */
+async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[], connector: Connector): Promise<number> {
+  const { db } = ctx.hub;
+  const uncertain = await db.rows<{ id: string; record_id: string; sku: string; data: Product }>(sql`
+    select e.id, e.record_id, r.sku, r.data from equivalences e join records r on r.id = e.record_id
+    where e.connection_id = ${conn.id} and e.entity = 'product' and e.external_id is null and e.create_attempted_at is not null`);
+  if (uncertain.length === 0) return 0;
+  ctx.progress('send', 'scan', 0, null);
+  const wanted = new Map<string, typeof uncertain>();
+  for (const u of uncertain) if (u.sku) wanted.set(u.sku, [...(wanted.get(u.sku) ?? []), u]);
+  const bound = new Set((await db.rows<{ external_id: string }>(sql`
+    select external_id from equivalences where connection_id = ${conn.id} and entity = 'product' and external_id is not null`))
+    .map((r) => r.external_id));
+  const found: { id: string; external_id: string; ack: Product; fingerprint: string; record_id: string; data: Product }[] = [];
+  let complete = false;
+  for await (const ev of connector.read('products', null)) {
+    if (ev.type === 'checkpoint') complete = ev.complete !== false;
+    if (ev.type !== 'record' || bound.has(ev.externalId)) continue;
+    const waiting = wanted.get(ev.record.sku);
+    const u = waiting?.shift();
+    if (!u) continue;
+    found.push({ id: u.id, external_id: ev.externalId, ack: ev.record, fingerprint: fingerprint(ev.record), record_id: u.record_id, data: u.data });
+    bound.add(ev.externalId);
+    if (found.length === uncertain.length) { complete = true; break; }
+  }
+  const foundIds = new Set(found.map((f) => f.id));
+  const missing = uncertain.filter((u) => !foundIds.has(u.id));
+  await db.tx(async (tx) => {
+    if (found.length > 0) {
+      await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
+          status = 'live', create_attempted_at = null, updated_at = now()
+        from jsonb_to_recordset(${JSON.stringify(found)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
+        where e.id = x.id`, tx);
+      await replanProducts(db, tx, new Map(found.map((f) => [f.record_id, f.data])), all);
+      await raiseIssues(db, found.map((f) => ({
+        connectionId: conn.id, recordId: f.record_id, equivalenceId: f.id, entity: 'product' as const, severity: 'notice' as const,
+        code: 'create_recovered', origin: 'engine' as const, key: 'create_recovered',
+        message: `An earlier create of ${f.data.sku} on ${conn.name} had reached the platform (as ${f.external_id}); it was bound instead of created again`,
+      })), tx);
+    }
+    if (complete && missing.length > 0) {
+      // Absent from a complete listing: the earlier attempt never landed, so it may be created.
+      await db.rows(sql`update equivalences set create_attempted_at = null
+        where id in (select jsonb_array_elements_text(${JSON.stringify(missing.map((m) => m.id))}::jsonb)::uuid)`, tx);
+    } else if (missing.length > 0) {
+      await raiseIssues(db, missing.map((m) => ({
+        connectionId: conn.id, recordId: m.record_id, equivalenceId: m.id, entity: 'product' as const, severity: 'error' as const,
+        code: 'create_uncertain', origin: 'engine' as const, key: 'create_uncertain',
+        message: `A create of ${m.sku || 'a product'} on ${conn.name} may have reached the platform, and the listing could not be read completely to check; it is held back to avoid a duplicate`,
+      })), tx);
+    }
+  });
+  return found.length;
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(lanes);
+  return out;
+}

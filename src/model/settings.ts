@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { PRODUCT_FIELDS, VARIATION_FIELDS, type SettingsField } from './product.js';
+
+export const SETTINGS_FIELDS: readonly SettingsField[] = [...PRODUCT_FIELDS, ...VARIATION_FIELDS];
+
+const FieldMode = z.object({
+  detect: z.boolean().default(true),
+  write: z.boolean().default(true),
+}).strict();
+
+const fieldsShape = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, FieldMode.optional()])) as
+  Record<SettingsField, z.ZodOptional<typeof FieldMode>>;
+
+/**
+ * A connection's settings (SPEC section 9). Everything is optional; defaults
+ * are: absorb nothing, detect and write every field, no price or stock rules.
+ */
+export const ConnectionSettings = z.object({
+  absorb: z.object({
+    products: z.boolean().default(false),
+    orders: z.boolean().default(false),
+  }).strict().default({ products: false, orders: false }),
+  fields: z.object(fieldsShape).strict().default({}),
+  price: z.object({
+    marginPercent: z.number().min(-99.99).max(10000).default(0),
+    add: z.number().default(0),
+    round: z.enum(['none', 'cents99', 'integer']).default('none'),
+  }).strict().default({ marginPercent: 0, add: 0, round: 'none' }),
+  stock: z.object({
+    buffer: z.number().int().min(0).default(0),
+    max: z.number().int().min(0).nullable().default(null),
+  }).strict().default({ buffer: 0, max: null }),
+}).strict();
+export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
+
+export function fieldMode(settings: ConnectionSettings, field: SettingsField): { detect: boolean; write: boolean } {
+  const m = settings.fields[field];
+  return { detect: m?.detect ?? true, write: m?.write ?? true };
+}
+
+/** Deep-merges a partial settings patch into the current settings (objects merge, values replace). */
+export function mergeSettings(current: unknown, patch: unknown): unknown {
+  if (!isPlainObject(current) || !isPlainObject(patch)) return patch === undefined ? current : patch;
+  const out: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(patch)) out[k] = mergeSettings(current[k], v);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
