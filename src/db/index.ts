@@ -27,6 +27,8 @@ export interface Database {
   tx<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
   /** What pg-boss needs: raw SQL with positional parameters. */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** PGlite only: the whole database as a tarball, to clone it quickly (tests). */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       const results = await client.exec(text);
       return { rows: results.length ? results[results.length - 1].rows : [] };
     },
+    dumpDataDir: async () => client.dumpDataDir('none'),
     async close() {
       await client.close();
       lock?.release();

@@ -127,3 +127,12 @@ export const recordHistory = pgTable('record_history', {
   jobId: uuid('job_id'),
   at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [index('record_history_record').on(t.recordId, t.at)]);
+
+/** API tokens made with `channelsync token create`; only a hash is kept. */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  hash: text('hash').notNull().unique(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+});

@@ -1,0 +1,86 @@
+import { EventEmitter } from 'node:events';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { openDatabase, type Database } from './db/index.js';
+import { SecretBox } from './secrets.js';
+import { processOwner, type Hub } from './hub.js';
+import { JobQueue } from './jobs/queue.js';
+import { buildServer } from './http/server.js';
+
+export interface HubOptions {
+  port?: number;
+  host?: string;
+  /** Embedded database folder (default ./data); ignored for the database when databaseUrl is set. */
+  dataDir?: string;
+  databaseUrl?: string;
+  adminToken?: string;
+  /** Local workers (0 = API only). */
+  workers?: number;
+  /** Serve the HTTP API (false = worker only). */
+  api?: boolean;
+  logger?: Logger;
+  httpLog?: boolean;
+  /** Embedded database only: start from this dump (tests clone a migrated database this way). */
+  loadDataDir?: Blob;
+}
+
+export interface RunningHub {
+  hub: Hub;
+  queue: JobQueue;
+  app: FastifyInstance | null;
+  url: string | null;
+  close(): Promise<void>;
+}
+
+/** Reads the settings of SPEC section 9 from the environment. */
+export function optionsFromEnv(env = process.env): HubOptions {
+  return {
+    port: env.PORT ? Number(env.PORT) : 8080,
+    host: env.HOST ?? '0.0.0.0',
+    dataDir: env.CHANNELSYNC_DATA ?? './data',
+    databaseUrl: env.DATABASE_URL || undefined,
+    adminToken: env.CHANNELSYNC_TOKEN || undefined,
+    workers: env.CHANNELSYNC_WORKERS ? Number(env.CHANNELSYNC_WORKERS) : 4,
+  };
+}
+
+/** Opens the database and starts workers and the API: everything `npm start` runs. */
+export async function startHub(opts: HubOptions): Promise<RunningHub> {
+  const log = opts.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info', redact: ['config.key', '*.key', 'secrets'] });
+  const raw = opts.dataDir ?? './data';
+  const inMemory = raw.startsWith('memory://');
+  const dataDir = inMemory ? raw : path.resolve(raw);
+  const db: Database = await openDatabase({ databaseUrl: opts.databaseUrl, dataDir, loadDataDir: opts.loadDataDir });
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const hub: Hub = { db, secrets: inMemory ? new SecretBox(process.env.CHANNELSYNC_SECRET ?? crypto.randomUUID()) : SecretBox.fromEnvironment(dataDir), log, events, owner: processOwner() };
+  const queue = new JobQueue(hub);
+  let app: FastifyInstance | null = null;
+  try {
+    await queue.start({ workers: opts.workers ?? 4 });
+    let url: string | null = null;
+    if (opts.api !== false) {
+      app = await buildServer({ hub, queue, adminToken: opts.adminToken, logger: opts.httpLog });
+      const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
+      url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
+    }
+    let closed = false;
+    return {
+      hub, queue, app, url,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await app?.close();
+        await queue.stop();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await queue.stop().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+
+function httpUrl(field: string, example: string) {
+  return z.url({
+    protocol: /^https?$/,
+    error: (issue) =>
+      issue.input === undefined || issue.input === ''
+        ? `${field} is required: the full address of the endpoint, e.g. ${example}`
+        : `${field} must be a full http:// or https:// address, e.g. ${example}`,
+  });
+}
+
+/** An optional field a form may send as "" or null when left empty. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional());
+}
+
+function count(field: string, min: number) {
+  return z
+    .number({ error: `${field} must be a whole number` })
+    .int(`${field} must be a whole number`)
+    .min(min, `${field} must be at least ${min}`);
+}
+
+/**
+ * Configuration of a custom storefront connection.
+ *
+ * @example
+ * CustomConfig.parse({ productsUrl: 'https://shop.example.com/api/product',
+ *   ordersUrl: 'https://shop.example.com/api/order', key: 'k3y-from-generate' })
+ */
+export const CustomConfig = z.object({
+  productsUrl: httpUrl('productsUrl', 'https://shop.example.com/api/product'),
+  ordersUrl: httpUrl('ordersUrl', 'https://shop.example.com/api/order'),
+  productsWriteUrl: optional(httpUrl('productsWriteUrl', 'https://shop.example.com/api/product')),
+  ordersWriteUrl: optional(httpUrl('ordersWriteUrl', 'https://shop.example.com/api/order')),
+  key: z
+    .string({ error: 'key is required: generate one for this connection' })
+    .min(8, 'key must be at least 8 characters long'),
+  timeoutMs: count('timeoutMs', 1).default(30_000),
+  retries: count('retries', 0).default(5),
+  retryBaseMs: count('retryBaseMs', 0).default(500),
+  maxPages: count('maxPages', 1).default(100_000),
+});
+export type CustomConfig = z.infer<typeof CustomConfig>;
+
+/** A new connection key, as "Generate Key" does: 24 random bytes, base64url. */
+export function generateKey(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Fills in a generated key when the merchant did not give one. */
+export function prepareCustomConfig(input: Record<string, unknown>): Record<string, unknown> {
+  const key = input.key;
+  if (typeof key === 'string' && key.trim() !== '') return input;
+  return { ...input, key: generateKey() };
+}

@@ -1,0 +1,107 @@
+import type { Product } from '../../model/product.js';
+import {
+  ConnectorError,
+  type Connector,
+  type ConnectorContext,
+  type Cursor,
+  type Entity,
+  type ProductPatch,
+  type ReadEvent,
+  type WriteAck,
+  type WriteOp,
+} from '../types.js';
+import type { CustomConfig } from './config.js';
+import { CustomClient } from './custom.client.js';
+import { readOrders } from './orders.stream.js';
+import { isObject, readId, walkListing, withId } from './paging.js';
+import { fromStore, patchToStore, toStore } from './product.mapper.js';
+import { readProducts } from './products.stream.js';
+
+/** A custom storefront connection: the protocol's endpoints, nothing kept between calls. */
+export class CustomConnector implements Connector {
+  private readonly client: CustomClient;
+
+  constructor(
+    private readonly config: CustomConfig,
+    private readonly ctx: ConnectorContext,
+  ) {
+    this.client = new CustomClient(config, ctx);
+  }
+
+  async check(): Promise<{ ok: true } | { ok: false; error: ConnectorError }> {
+    try {
+      const quick = new CustomClient({ ...this.config, retries: Math.min(this.config.retries, 2) }, this.ctx);
+      for await (const ev of walkListing(quick, this.config.productsUrl, 'products', 1)) {
+        if (ev.type !== 'total') break; // the first page was fetched and has a products list
+      }
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, error: asConnectorError(err) };
+    }
+  }
+
+  read(entity: 'products', from: Cursor | null): AsyncIterable<ReadEvent<Product>>;
+  read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>>;
+  read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>> {
+    return entity === 'products'
+      ? readProducts(this.client, from, this.config.maxPages)
+      : readOrders(this.client, from, this.config.maxPages);
+  }
+
+  write(entity: 'products', op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>>;
+  write(entity: Entity, op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>>;
+  write(entity: Entity, op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>> {
+    return entity === 'products'
+      ? this.writeProduct(op as WriteOp<Product, ProductPatch>)
+      : this.writeOrder(op);
+  }
+
+  private async writeProduct(op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>> {
+    const base = this.config.productsWriteUrl ?? this.config.productsUrl;
+    if (op.type === 'create') {
+      const answer = await this.client.post(base, toStore(op.record), { idempotent: false });
+      const mapped = fromStore(answer);
+      if (mapped.ok) return { externalId: mapped.externalId, record: mapped.record, notices: mapped.notices };
+      if (mapped.externalId !== null) {
+        // Created, but its answer is unreadable: keep the id so a retry never creates it twice.
+        return { externalId: mapped.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
+      }
+      throw new ConnectorError(
+        'invalid_data',
+        `The store answered the new product without its _id, so the hub cannot link it. It may have been created: check the store before sending it again. ${mapped.message}`,
+        `POST ${base}: ${mapped.code}`,
+      );
+    }
+    const answer = await this.client.post(withId(base, op.externalId), patchToStore(op.patch), { idempotent: true });
+    const mapped = fromStore(answer);
+    if (mapped.ok) return { externalId: op.externalId, record: mapped.record, notices: mapped.notices };
+    return { externalId: op.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
+  }
+
+  private async writeOrder(op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>> {
+    const base = this.config.ordersWriteUrl ?? this.config.ordersUrl;
+    if (op.type === 'create') {
+      const answer = await this.client.post(base, op.record, { idempotent: false });
+      const id = isObject(answer) ? readId(answer._id) : null;
+      if (id === null) {
+        throw new ConnectorError(
+          'invalid_data',
+          'The store answered the new order without its _id, so the hub cannot link it. It may have been created: check the store before sending it again.',
+          `POST ${base}`,
+        );
+      }
+      return { externalId: id, record: answer };
+    }
+    const answer = await this.client.post(withId(base, op.externalId), op.patch, { idempotent: true });
+    const id = isObject(answer) ? readId(answer._id) : null;
+    return { externalId: id ?? op.externalId, record: answer };
+  }
+}
+
+function asConnectorError(err: unknown): ConnectorError {
+  if (err instanceof ConnectorError) return err;
+  if (err instanceof Error && err.name === 'AbortError') {
+    return new ConnectorError('transient', 'The check was cancelled.', err.message);
+  }
+  return new ConnectorError('bug', 'The hub failed while checking the store.', err instanceof Error ? err.stack : String(err));
+}

@@ -1,0 +1,131 @@
+import { ConnectorError } from '../types.js';
+import type { CustomClient } from './custom.client.js';
+
+/** What the pager yields: the store's total once, then each new item, then how the listing ended. */
+export type PageEvent =
+  | { type: 'total'; total: number }
+  | { type: 'item'; id: string | null; raw: unknown }
+  | { type: 'end'; complete: boolean; warning?: string };
+
+/**
+ * Walks a protocol listing (`GET {url}?offset=N`): offset += items received, until
+ * the store's `itemsTotal` is reached or a page comes back empty. A store whose
+ * paging lies cannot hang the hub: a page with no id not seen before, or `maxPages`
+ * pages, ends the walk as incomplete. Only the set of seen ids is kept in memory.
+ */
+export async function* walkListing(
+  client: CustomClient,
+  listUrl: string,
+  listKey: 'products' | 'orders',
+  maxPages: number,
+): AsyncGenerator<PageEvent> {
+  const seen = new Set<string>();
+  let offset = 0;
+  let total: number | null = null;
+
+  for (let page = 0; ; page++) {
+    if (page >= maxPages) {
+      yield {
+        type: 'end',
+        complete: false,
+        warning: `Stopped after ${maxPages} pages (${seen.size} ${listKey}) without reaching the end of the store's list.`,
+      };
+      return;
+    }
+    const url = withOffset(listUrl, offset);
+    let body: unknown;
+    try {
+      body = await client.get(url);
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'not_found') {
+        throw new ConnectorError(
+          'config',
+          `The store has no ${listKey} list at ${listUrl} (HTTP 404). Check the ${listKey} URL of this connection.`,
+          err.detail,
+        );
+      }
+      throw err;
+    }
+    const items = isObject(body) ? body[listKey] : undefined;
+    if (!Array.isArray(items)) {
+      throw new ConnectorError(
+        'invalid_data',
+        `The store's ${listKey} list at ${url} (offset ${offset}) is not in the expected format: "${listKey}" is not a list.`,
+        `GET ${url}: top-level keys ${isObject(body) ? Object.keys(body).slice(0, 10).join(', ') : typeof body}`,
+      );
+    }
+    const pageTotal = readTotal(body as Record<string, unknown>);
+    if (pageTotal !== null) {
+      if (total === null) yield { type: 'total', total: pageTotal };
+      total = pageTotal;
+    }
+
+    if (items.length === 0) {
+      if (total !== null && offset < total) {
+        yield {
+          type: 'end',
+          complete: false,
+          warning: `The store said it has ${total} ${listKey} but listed only ${offset}.`,
+        };
+      } else {
+        yield { type: 'end', complete: true, ...(seen.size === 0 ? { warning: `The store listed no ${listKey} at all.` } : {}) };
+      }
+      return;
+    }
+
+    let fresh = 0;
+    for (const raw of items) {
+      const id = isObject(raw) ? readId(raw._id) : null;
+      if (id !== null) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        fresh++;
+      }
+      yield { type: 'item', id, raw };
+    }
+    if (fresh === 0) {
+      yield {
+        type: 'end',
+        complete: false,
+        warning: `The store's paging repeats itself: the page at offset ${offset} brought no ${listKey} not already seen. Stopped after ${seen.size}.`,
+      };
+      return;
+    }
+    offset += items.length;
+    if (total !== null && offset >= total) {
+      yield { type: 'end', complete: true };
+      return;
+    }
+  }
+}
+
+export function withOffset(listUrl: string, offset: number): string {
+  const u = new URL(listUrl);
+  u.searchParams.set('offset', String(offset));
+  return u.toString();
+}
+
+/** `{base}/{id}` keeping any query string of the configured URL. */
+export function withId(baseUrl: string, id: string): string {
+  const u = new URL(baseUrl);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${encodeURIComponent(id)}`;
+  return u.toString();
+}
+
+function readTotal(body: Record<string, unknown>): number | null {
+  const paging = body.paging;
+  if (!isObject(paging)) return null;
+  const raw = paging.itemsTotal;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  return Number.isInteger(n) && n >= 0 ? n : null;
+}
+
+export function readId(value: unknown): string | null {
+  if (typeof value === 'string') return value.trim() === '' ? null : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

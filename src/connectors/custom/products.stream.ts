@@ -1,0 +1,33 @@
+import type { Product } from '../../model/product.js';
+import type { Cursor, ReadEvent } from '../types.js';
+import type { CustomClient } from './custom.client.js';
+import { walkListing } from './paging.js';
+import { fromStore } from './product.mapper.js';
+
+/**
+ * Products stream: a full scan of `GET {productsUrl}?offset=N`. The protocol has no
+ * "changed since", so `from` is not used to filter; the final checkpoint records
+ * when the scan started and whether it saw the whole list.
+ *
+ * @example
+ * for await (const ev of readProducts(client, null, 100_000)) if (ev.type === 'record') save(ev.record);
+ */
+export async function* readProducts(
+  client: CustomClient,
+  _from: Cursor | null,
+  maxPages: number,
+): AsyncGenerator<ReadEvent<Product>> {
+  const scannedAt = new Date().toISOString();
+  for await (const ev of walkListing(client, client.config.productsUrl, 'products', maxPages)) {
+    if (ev.type === 'total') {
+      yield ev;
+    } else if (ev.type === 'item') {
+      const mapped = fromStore(ev.raw);
+      yield mapped.ok
+        ? { type: 'record', externalId: mapped.externalId, record: mapped.record, notices: mapped.notices }
+        : { type: 'invalid', externalId: mapped.externalId, code: mapped.code, message: mapped.message };
+    } else {
+      yield { type: 'checkpoint', cursor: { scannedAt }, complete: ev.complete, ...(ev.warning ? { warning: ev.warning } : {}) };
+    }
+  }
+}

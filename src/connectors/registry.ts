@@ -1,0 +1,18 @@
+import { custom } from './custom/index.js';
+import type { ConnectorDefinition } from './types.js';
+
+/** Every connector the hub knows, by kind. Adding a connector is one line here. */
+export const connectors = {
+  custom,
+} as const satisfies Record<string, ConnectorDefinition<unknown>>;
+
+export type ConnectorKind = keyof typeof connectors;
+
+/** @example getConnectorDefinition('custom')?.label // 'Custom storefront' */
+export function getConnectorDefinition(kind: string): ConnectorDefinition | undefined {
+  return Object.hasOwn(connectors, kind) ? (connectors[kind as ConnectorKind] as ConnectorDefinition) : undefined;
+}
+
+export function connectorKinds(): ConnectorKind[] {
+  return Object.keys(connectors) as ConnectorKind[];
+}

@@ -1,0 +1,99 @@
+import { sql, type SQL } from 'drizzle-orm';
+import type { Hub } from '../hub.js';
+import { ApiError } from '../http/errors.js';
+import { compileSet } from './sets.js';
+
+export interface ListOptions {
+  entity: 'product' | 'order';
+  q?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+function decodeCursor(cursor: string | undefined): string | null {
+  if (!cursor) return null;
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw ApiError.badRequest('cursor: not a cursor returned by this API', 'cursor');
+  return id;
+}
+
+/** A page of records matching a set expression, each with its equivalences. */
+export async function listRecords(hub: Hub, opts: ListOptions) {
+  const limit = opts.limit ?? 50;
+  const after = decodeCursor(opts.cursor);
+  const where: SQL = await compileSet(hub, opts.entity, opts.q ?? '');
+  const rows = await hub.db.rows<{ id: string; data: Record<string, unknown>; created_at: Date; updated_at: Date }>(sql`
+    select r.id, r.data, r.created_at, r.updated_at from records r
+    where r.entity = ${opts.entity} and (${where}) ${after ? sql`and r.id > ${after}::uuid` : sql``}
+    order by r.id limit ${limit + 1}`);
+  const [{ n: total }] = await hub.db.rows<{ n: number }>(sql`
+    select count(*)::int as n from records r where r.entity = ${opts.entity} and (${where})`);
+  const page = rows.slice(0, limit);
+  const eqs = await equivalencesOf(hub, page.map((r) => r.id));
+  return {
+    items: page.map((r) => ({
+      id: r.id, ...r.data, createdAt: r.created_at, updatedAt: r.updated_at, equivalences: eqs.get(r.id) ?? [],
+    })),
+    total,
+    nextCursor: rows.length > limit ? Buffer.from(page[page.length - 1].id).toString('base64url') : null,
+  };
+}
+
+async function equivalencesOf(hub: Hub, ids: string[]) {
+  const rows = await hub.db.rows<{ record_id: string; connection_id: string; external_id: string | null; status: string; issues: number }>(sql`
+    select e.record_id, e.connection_id, e.external_id, e.status,
+      (select count(*)::int from issues i where i.equivalence_id = e.id and i.resolved_at is null and i.severity <> 'notice') as issues
+    from equivalences e
+    where e.record_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
+    order by e.created_at`);
+  const out = new Map<string, { connectionId: string; externalId: string | null; status: string; issues: number }[]>();
+  for (const r of rows) {
+    const list = out.get(r.record_id) ?? [];
+    list.push({ connectionId: r.connection_id, externalId: r.external_id, status: r.status, issues: r.issues });
+    out.set(r.record_id, list);
+  }
+  return out;
+}
+
+/** One record with its equivalences, their pending field changes and their issues. */
+export async function getRecord(hub: Hub, entity: 'product' | 'order', id: string) {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) throw ApiError.notFound(`${entity} ${id} not found`);
+  const [row] = await hub.db.rows<{ id: string; data: Record<string, unknown>; created_at: Date; updated_at: Date; source_connection_id: string | null }>(sql`
+    select id, data, created_at, updated_at, source_connection_id from records where id = ${id} and entity = ${entity}`);
+  if (!row) throw ApiError.notFound(`${entity} ${id} not found`);
+  const eqs = await hub.db.rows<Record<string, unknown>>(sql`
+    select e.id, e.connection_id, e.external_id, e.status, e.ack, e.last_seen_at, pc.op, pc.changes, pc.attempts, pc.last_error
+    from equivalences e left join pending_changes pc on pc.equivalence_id = e.id
+    where e.record_id = ${id} order by e.created_at`);
+  const issues = await hub.db.rows<Record<string, unknown>>(sql`
+    select id, equivalence_id, connection_id, severity, code, message, created_at from issues
+    where (record_id = ${id} or equivalence_id in (select id from equivalences where record_id = ${id})) and resolved_at is null
+    order by created_at`);
+  return {
+    id: row.id, ...row.data, createdAt: row.created_at, updatedAt: row.updated_at, sourceConnectionId: row.source_connection_id,
+    equivalences: eqs.map((e) => ({
+      id: e.id, connectionId: e.connection_id, externalId: e.external_id, status: e.status, lastSeenAt: e.last_seen_at,
+      acknowledged: e.ack,
+      pending: e.op ? { op: e.op, changes: e.changes, attempts: e.attempts, lastError: e.last_error } : null,
+      issues: issues.filter((i) => i.equivalence_id === e.id).map(issueView),
+    })),
+    issues: issues.map(issueView),
+  };
+}
+
+export function issueView(i: Record<string, unknown>) {
+  return {
+    id: i.id, severity: i.severity, code: i.code, message: i.message, recordId: i.record_id ?? null,
+    connectionId: i.connection_id ?? null, externalId: i.external_id ?? null, createdAt: i.created_at,
+  };
+}
+
+export async function listIssues(hub: Hub, f: { connectionId?: string; severity?: string; recordId?: string; limit?: number }) {
+  const conds: SQL[] = [sql`resolved_at is null`];
+  if (f.connectionId) conds.push(sql`connection_id = ${f.connectionId}::uuid`);
+  if (f.severity) conds.push(sql`severity = ${f.severity}`);
+  if (f.recordId) conds.push(sql`record_id = ${f.recordId}::uuid`);
+  const rows = await hub.db.rows<Record<string, unknown>>(sql`
+    select * from issues where ${sql.join(conds, sql` and `)} order by created_at desc limit ${f.limit ?? 500}`);
+  return { items: rows.map(issueView) };
+}

@@ -1,0 +1,31 @@
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Hub } from '../hub.js';
+
+const hash = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+
+/** Creates an API token; only its hash is stored, the token is shown once. */
+export async function createToken(hub: Hub, name: string): Promise<string> {
+  const token = `cs_${crypto.randomBytes(24).toString('base64url')}`;
+  await hub.db.rows(sql`insert into api_tokens (name, hash) values (${name}, ${hash(token)})`);
+  return token;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(hash(a));
+  const y = Buffer.from(hash(b));
+  return crypto.timingSafeEqual(x, y);
+}
+
+/**
+ * The API is open only while no token exists at all (a fresh laptop install);
+ * once CHANNELSYNC_TOKEN is set or a token was created, every call needs one.
+ */
+export async function checkToken(hub: Hub, adminToken: string | undefined, presented: string | null): Promise<boolean> {
+  if (adminToken && presented && sameSecret(adminToken, presented)) return true;
+  const [{ n }] = await hub.db.rows<{ n: number }>(sql`select count(*)::int as n from api_tokens`);
+  if (!adminToken && n === 0) return true;
+  if (!presented) return false;
+  const rows = await hub.db.rows(sql`update api_tokens set last_used_at = now() where hash = ${hash(presented)} returning id`);
+  return rows.length > 0;
+}

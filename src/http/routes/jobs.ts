@@ -1,0 +1,26 @@
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../server.js';
+import { ApiError } from '../errors.js';
+import { anyResponse, errorResponses, idParam } from '../schemas.js';
+import { getJob } from '../../jobs/queue.js';
+import { streamEvents } from '../server.js';
+
+export async function jobRoutes(app: FastifyInstance, { hub }: RouteDeps): Promise<void> {
+  // Jobs
+  app.get('/api/jobs/:id', { schema: { tags: ['jobs'], params: idParam, response: { 200: anyResponse('{ id, type, connectionId, state, phase, done, total, summary, error }'), ...errorResponses } } },
+    async (req) => {
+      const job = await getJob(hub, (req.params as { id: string }).id);
+      if (!job) throw ApiError.notFound('job not found');
+      return job;
+    });
+  app.get('/api/jobs/:id/events', { schema: { tags: ['jobs'], params: idParam, description: 'Server-sent events: the job as it progresses, until it ends' } },
+    async (req, reply) => {
+      const id = (req.params as { id: string }).id;
+      const job = await getJob(hub, id);
+      if (!job) throw ApiError.notFound('job not found');
+      streamEvents(req, reply, hub, job, (e) => e.id === id);
+    });
+  app.get('/api/events', { schema: { tags: ['jobs'], description: 'Server-sent events: every job progress and connection change' } },
+    async (req, reply) => { streamEvents(req, reply, hub, null, () => true); });
+
+}

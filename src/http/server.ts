@@ -1,0 +1,130 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Hub } from '../hub.js';
+import type { JobQueue, JobView } from '../jobs/queue.js';
+import { ApiError } from './errors.js';
+import { checkToken } from './auth.js';
+import { listConnections } from '../engine/connections.js';
+import { replanAllProducts } from '../engine/plan.js';
+import { obj } from './schemas.js';
+import { connectionRoutes } from './routes/connections.js';
+import { jobRoutes } from './routes/jobs.js';
+import { recordRoutes } from './routes/records.js';
+import { panelRoutes } from './routes/panel.js';
+
+export interface RouteDeps {
+  hub: Hub;
+  queue: JobQueue;
+}
+
+export interface ServerOptions {
+  hub: Hub;
+  queue: JobQueue;
+  /** CHANNELSYNC_TOKEN: an admin token accepted besides the ones in the database. */
+  adminToken?: string;
+  logger?: boolean;
+}
+
+
+export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
+  const { hub, queue } = opts;
+  const app = Fastify({ logger: opts.logger ? { level: process.env.LOG_LEVEL ?? 'info', redact: ['req.headers.authorization'] } : false });
+  // Route schemas document the API; validation is done by zod in the handlers, with field-named messages.
+  app.setValidatorCompiler(() => () => true);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'channelsync API', version: '0.1.0', description: 'Catalog, stock and orders in sync across every place a merchant sells.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiError) return reply.status(err.status).send(err.toJSON());
+    const e = err as { statusCode?: number; message?: string };
+    if (e.statusCode && e.statusCode < 500) {
+      return reply.status(e.statusCode).send({ error: { code: 'CS_BAD_REQUEST', message: e.message } });
+    }
+    req.log?.error({ err }, 'request failed');
+    hub.log.error({ err }, 'request failed');
+    return reply.status(500).send({ error: { code: 'CS_INTERNAL', message: 'Internal error; see the hub log' } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(new ApiError('CS_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`).toJSON());
+  });
+
+  app.addHook('onRequest', async (req) => {
+    const url = req.url.split('?')[0];
+    if (!url.startsWith('/api/') || url === '/api/health') return;
+    const header = req.headers.authorization;
+    let presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
+    // EventSource cannot send headers: the event streams also accept ?token=.
+    if (!presented && url.endsWith('/events')) presented = (req.query as { token?: string }).token ?? null;
+    if (!(await checkToken(hub, opts.adminToken, presented))) throw new ApiError('CS_UNAUTHORIZED');
+  });
+
+  app.get('/api/health', { schema: { tags: ['hub'], security: [], response: { 200: obj('The hub is up', { ok: { type: 'boolean' } }) } } },
+    async () => ({ ok: true }));
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const deps: RouteDeps = { hub, queue };
+  await connectionRoutes(app, deps);
+  await jobRoutes(app, deps);
+  await recordRoutes(app, deps);
+  // Add new route modules above this line; the panel's catch-all must come last.
+  await panelRoutes(app);
+  return app;
+}
+
+export function connectionState(paused: boolean, jobs: JobView[]): 'idle' | 'fetching' | 'sending' | 'syncing' | 'paused' {
+  if (paused) return 'paused';
+  const running = jobs.find((j) => j.state === 'running');
+  if (!running) return 'idle';
+  return running.type === 'fetch' ? 'fetching' : running.type === 'send' ? 'sending' : 'syncing';
+}
+
+let replanning: Promise<void> | null = null;
+let replanAgain = false;
+/** Settings changed: recompute every pending change, one pass at a time. */
+export function replanInBackground(hub: Hub): void {
+  if (replanning) { replanAgain = true; return; }
+  replanning = (async () => {
+    do {
+      replanAgain = false;
+      await replanAllProducts(hub.db, await listConnections(hub));
+    } while (replanAgain);
+  })().catch((err) => hub.log.error({ err }, 'replan failed')).finally(() => { replanning = null; });
+}
+
+export async function waitForReplan(): Promise<void> {
+  while (replanning) await replanning;
+}
+
+export function streamEvents(req: FastifyRequest, reply: FastifyReply, hub: Hub, initial: JobView | null, filter: (e: { id: string }) => boolean) {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  if (initial) send('job', initial);
+  const onJob = (e: JobView) => {
+    if (!filter(e)) return;
+    send('job', e);
+    if (initial && ['completed', 'failed', 'cancelled'].includes(e.state)) close();
+  };
+  const onProgress = (e: { id: string }) => { if (filter(e)) send('progress', e); };
+  const onConnection = (e: { id: string }) => { if (!initial) send('connection', e); };
+  const ping = setInterval(() => res.write(': ping\n\n'), 15000);
+  const close = () => {
+    clearInterval(ping);
+    hub.events.off('job', onJob);
+    hub.events.off('job-progress', onProgress);
+    hub.events.off('connection', onConnection);
+    res.end();
+  };
+  hub.events.on('job', onJob);
+  hub.events.on('job-progress', onProgress);
+  hub.events.on('connection', onConnection);
+  req.raw.on('close', close);
+  if (initial && ['completed', 'failed', 'cancelled'].includes(initial.state)) close();
+}
