@@ -31,14 +31,14 @@ describe.each(DATABASES)('absorb and a price change (%s)', (kind) => {
     expect([...b.products.values()].map((p) => p.sku).sort()).toEqual(skusA);
 
     const target = [...a.products.values()][3];
-    target.variations[0].prices[0].number = '123.45';
+    target.variations![0].prices![0].number = '123.45';
     expect((await hub.run('fetch', A.id)).summary.fetch.changed).toBe(1);
     const writesBefore = b.requests.length;
     const second = await hub.run('send', B.id);
     expect(second.summary.send.updated).toBe(1);
     const writes = b.requests.slice(writesBefore);
     expect(writes).toHaveLength(1);
-    expect(writes[0].body).toEqual({ variations: [{ _id: expect.any(String), sku: target.variations[0].sku, prices: [{ tag: 'default', currency: 'USD', number: 123.45 }] }] });
+    expect(writes[0].body).toEqual({ variations: [{ _id: expect.any(String), sku: target.variations![0].sku, prices: [{ tag: 'default', currency: 'USD', number: 123.45 }] }] });
     // Echo guard: what the hub wrote to B is not a change when B is read back.
     const echo = await hub.run('fetch', B.id);
     expect(echo.summary.fetch).toMatchObject({ unchanged: 30, changed: 0, created: 0 });

@@ -11,6 +11,7 @@ import { connectionRoutes } from './routes/connections.js';
 import { jobRoutes } from './routes/jobs.js';
 import { recordRoutes } from './routes/records.js';
 import { panelRoutes } from './routes/panel.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export interface RouteDeps {
   hub: Hub;
@@ -72,6 +73,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await connectionRoutes(app, deps);
   await jobRoutes(app, deps);
   await recordRoutes(app, deps);
+  await tokenRoutes(app, deps);
   // Add new route modules above this line; the panel's catch-all must come last.
   await panelRoutes(app);
   return app;
