@@ -52,6 +52,8 @@ export const equivalences = pgTable('equivalences', {
   uniqueIndex('equivalences_external').on(t.connectionId, t.entity, t.externalId),
   uniqueIndex('equivalences_one_pending_insert').on(t.connectionId, t.entity, t.recordId)
     .where(sql`external_id is null`),
+  // An order exists at most once on a connection: the last guard against a double create.
+  uniqueIndex('equivalences_one_order').on(t.connectionId, t.recordId).where(sql`entity = 'order'`),
   index('equivalences_record').on(t.recordId),
   index('equivalences_connection_status').on(t.connectionId, t.status),
 ]);
@@ -136,3 +138,39 @@ export const apiTokens = pgTable('api_tokens', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
 });
+
+/**
+ * Stock held by a sales order that the fulfilling connection's stock does not show
+ * yet. Opened when an order comes from a connection other than the fulfiller;
+ * `landed_at` is when the order was known to exist on the fulfiller; released when
+ * a later product scan of that fulfiller has been applied (its stock now includes
+ * the sale), or when the order is cancelled. One row per order, product, variation.
+ */
+export const reservations = pgTable('reservations', {
+  orderRecordId: uuid('order_record_id').notNull().references(() => records.id, { onDelete: 'cascade' }),
+  productRecordId: uuid('product_record_id').notNull().references(() => records.id, { onDelete: 'cascade' }),
+  /** The variation's SKU, or `#index` for a variation without one. */
+  variation: text('variation').notNull(),
+  quantity: integer('quantity').notNull(),
+  sourceConnectionId: uuid('source_connection_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  landedConnectionId: uuid('landed_connection_id'),
+  landedAt: timestamp('landed_at', { withTimezone: true }),
+  releasedAt: timestamp('released_at', { withTimezone: true }),
+  releaseReason: text('release_reason'),
+}, (t) => [
+  primaryKey({ columns: [t.orderRecordId, t.productRecordId, t.variation] }),
+  index('reservations_open_product').on(t.productRecordId).where(sql`released_at is null`),
+]);
+
+/**
+ * The dedupe key of order forwarding: one row per (fulfilling connection, order),
+ * inserted once; only the transaction that inserted it plans the create.
+ * `forced` = a user asked to forward the order despite lines that could not be matched.
+ */
+export const orderForwards = pgTable('order_forwards', {
+  connectionId: uuid('connection_id').notNull().references(() => connections.id, { onDelete: 'cascade' }),
+  orderRecordId: uuid('order_record_id').notNull().references(() => records.id, { onDelete: 'cascade' }),
+  forced: boolean('forced').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [primaryKey({ columns: [t.connectionId, t.orderRecordId] })]);
