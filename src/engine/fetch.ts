@@ -14,6 +14,8 @@ import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 
 /** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
 const PAGE = 250;
+/** A slow platform may take long to fill a page: check for a pause this often while scanning. */
+const PAUSE_CHECK_MS = 250;
 
 export interface FetchSummary {
   entity: 'products';
@@ -63,7 +65,13 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   };
   ctx.progress('fetch', 'scan', 0, null);
   const from = (conn.clocks.products as { cursor?: Record<string, unknown> } | undefined)?.cursor ?? null;
+  let checkedAt = Date.now();
   for await (const ev of connector.read('products', from)) {
+    if (Date.now() - checkedAt >= PAUSE_CHECK_MS) {
+      // Records read but not analysed yet are dropped: nothing was committed for them and the clock stays.
+      await ctx.checkpoint();
+      checkedAt = Date.now();
+    }
     if (ev.type === 'total') {
       total = ev.total;
       ctx.progress('fetch', 'scan', summary.scanned, total);
@@ -85,8 +93,15 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   if (summary.warning) {
     await raiseIssues(hub.db, [{
       connectionId: conn.id, entity: 'product', severity: 'warning', code: 'scan_incomplete', origin: 'engine',
-      message: `The last scan of ${conn.name} stopped early: ${summary.warning}`, key: 'scan_incomplete',
+      message: summary.complete
+        ? `The last scan of ${conn.name} looks wrong: ${summary.warning}`
+        : `The last scan of ${conn.name} stopped early: ${summary.warning}`,
+      key: 'scan_incomplete',
     }]);
+  } else {
+    // A clean, complete scan: an earlier warning about the listing no longer holds.
+    await hub.db.rows(sql`update issues set resolved_at = now()
+      where connection_id = ${conn.id} and entity = 'product' and code = 'scan_incomplete' and origin = 'engine' and resolved_at is null`);
   }
   summary.durationMs = Date.now() - started;
   summary.perSecond = Math.round(summary.scanned / Math.max(0.001, summary.durationMs / 1000));

@@ -241,11 +241,18 @@ async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, 
         from jsonb_to_recordset(${JSON.stringify(found)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
         where e.id = x.id`, tx);
       await replanProducts(db, tx, new Map(found.map((f) => [f.record_id, f.data])), all);
+      // The create did happen: the failure raised when its answer was lost no longer applies.
+      await resolveIssues(db, conn.id, 'send', found.map((f) => ({ equivalenceId: f.id })), tx);
       await raiseIssues(db, found.map((f) => ({
         connectionId: conn.id, recordId: f.record_id, equivalenceId: f.id, entity: 'product' as const, severity: 'notice' as const,
         code: 'create_recovered', origin: 'engine' as const, key: 'create_recovered',
         message: `An earlier create of ${f.data.sku} on ${conn.name} had reached the platform (as ${f.external_id}); it was bound instead of created again`,
       })), tx);
+    }
+    if (found.length > 0 || complete) {
+      const settled = complete ? uncertain : found;
+      await db.rows(sql`update issues set resolved_at = now() where resolved_at is null and code = 'create_uncertain'
+        and equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(settled.map((u) => u.id))}::jsonb)::uuid)`, tx);
     }
     if (complete && missing.length > 0) {
       // Absent from a complete listing: the earlier attempt never landed, so it may be created.

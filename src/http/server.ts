@@ -4,8 +4,6 @@ import type { Hub } from '../hub.js';
 import type { JobQueue, JobView } from '../jobs/queue.js';
 import { ApiError } from './errors.js';
 import { checkToken } from './auth.js';
-import { listConnections } from '../engine/connections.js';
-import { replanAllProducts } from '../engine/plan.js';
 import { obj } from './schemas.js';
 import { connectionRoutes } from './routes/connections.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -86,22 +84,7 @@ export function connectionState(paused: boolean, jobs: JobView[]): 'idle' | 'fet
   return running.type === 'fetch' ? 'fetching' : running.type === 'send' ? 'sending' : 'syncing';
 }
 
-let replanning: Promise<void> | null = null;
-let replanAgain = false;
-/** Settings changed: recompute every pending change, one pass at a time. */
-export function replanInBackground(hub: Hub): void {
-  if (replanning) { replanAgain = true; return; }
-  replanning = (async () => {
-    do {
-      replanAgain = false;
-      await replanAllProducts(hub.db, await listConnections(hub));
-    } while (replanAgain);
-  })().catch((err) => hub.log.error({ err }, 'replan failed')).finally(() => { replanning = null; });
-}
-
-export async function waitForReplan(): Promise<void> {
-  while (replanning) await replanning;
-}
+export { replanInBackground, waitForReplan } from '../engine/replan.js';
 
 export function streamEvents(req: FastifyRequest, reply: FastifyReply, hub: Hub, initial: JobView | null, filter: (e: { id: string }) => boolean) {
   reply.hijack();

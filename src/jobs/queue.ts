@@ -7,8 +7,9 @@ import { ConnectorError } from '../connectors/types.js';
 import { getConnection, listConnections, isPaused } from '../engine/connections.js';
 import { fetchProducts } from '../engine/fetch.js';
 import { sendProducts } from '../engine/send.js';
+import { waitForReplan } from '../engine/replan.js';
 import { JobStopped, type JobContext, type Phase } from './context.js';
-import { release, renew, tryAcquire, type Lane } from './locks.js';
+import { reclaimDeadLeases, release, renew, tryAcquire, type Lane } from './locks.js';
 
 export type JobType = 'fetch' | 'send' | 'sync';
 export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -88,6 +89,13 @@ export class JobQueue {
       await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(),
         error = 'The hub stopped while this job was running; start it again' where state = 'running'`);
       await this.hub.db.rows(sql`delete from connection_locks`);
+    } else {
+      const dead = await reclaimDeadLeases(this.hub);
+      if (dead.length > 0) {
+        await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(),
+          error = 'The hub process running this job stopped; start it again'
+          where state = 'running' and id in (select jsonb_array_elements_text(${JSON.stringify(dead)}::jsonb)::uuid)`);
+      }
     }
     for (let i = 0; i < opts.workers; i++) {
       this.workerIds.push(await boss.work<{ jobId: string }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 },
@@ -154,6 +162,7 @@ export class JobQueue {
         if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
         await sleep(250);
       }
+      if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
       heartbeat = setInterval(() => { renew(hub, jobId).catch(() => undefined); }, 20000);
       const summary = await this.execute(job.type, jobId, connectionId, ac);
       await this.update(jobId, { state: 'completed', finished: true, phase: 'done', summary });
@@ -203,6 +212,8 @@ export class JobQueue {
         if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
       },
     };
+    // Settings just changed: send what the new settings plan, not the old plan.
+    if (type !== 'fetch') await waitForReplan(hub);
     const all = await listConnections(hub);
     const conn = all.find((c) => c.id === connectionId);
     if (!conn) throw new ConnectorError('not_found', 'The connection was deleted');
