@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite, types as pgliteTypes } from '@electric-sql/pglite';
@@ -12,7 +13,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import * as schema from './schema.js';
 import { acquireDataLock, type DataLock } from './lock.js';
 
-const MIGRATIONS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MIGRATIONS = path.resolve(HERE, '../../drizzle');
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Orm = PgDatabase<any, typeof schema>;
@@ -59,12 +61,22 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     fs.mkdirSync(dataDir, { recursive: true });
     lock = acquireDataLock(dataDir);
     dir = path.join(dataDir, 'pgdata');
+    if (!fs.existsSync(path.join(dir, 'PG_VERSION')) && !opts.loadDataDir) {
+      try {
+        execFileSync(process.execPath, [path.join(HERE, 'initdb.mjs'), dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch (err) {
+        lock.release();
+        throw new Error(`Could not create the embedded database in ${path.resolve(dir)}: ${(err as { stderr?: Buffer }).stderr?.toString() ?? err}`);
+      }
+    }
   }
   let client: PGlite;
   try {
     client = await PGlite.create({
       dataDir: dir,
       loadDataDir: opts.loadDataDir,
+      // A laptop-sized buffer pool: PGlite keeps it in process memory.
+      postgresqlconf: [`shared_buffers = ${process.env.CHANNELSYNC_PGLITE_SHARED_BUFFERS ?? '32MB'}`],
       // count(*) and bigserial come back as numbers, as they do from node-postgres below.
       parsers: { [INT8]: (v: string) => Number(v), [pgliteTypes.NUMERIC]: (v: string) => Number(v) },
     });
@@ -130,3 +142,17 @@ export async function migrateDatabase(db: Database): Promise<void> {
 }
 
 export { sql };
+
+/**
+ * A list as one parameter, for `= any(...)`: sent as an array literal so it works the
+ * same on PGlite and node-postgres, and the planner uses the indexes.
+ */
+export function textArray(list: readonly string[]): SQL {
+  return sql`${arrayLiteral(list)}::text[]`;
+}
+export function uuidArray(list: readonly string[]): SQL {
+  return sql`${arrayLiteral(list)}::uuid[]`;
+}
+function arrayLiteral(list: readonly string[]): string {
+  return `{${list.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+}
