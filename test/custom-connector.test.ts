@@ -5,6 +5,7 @@ import { retryAfterMs } from '../src/connectors/custom/custom.client.js';
 import { connectorKinds, getConnectorDefinition } from '../src/connectors/registry.js';
 import { ConnectorError, type Connector, type ReadEvent } from '../src/connectors/types.js';
 import { Product } from '../src/model/product.js';
+import { Order } from '../src/model/order.js';
 import { startStorefront, type Storefront, type StorefrontOptions } from '../src/storefront/server.js';
 
 const KEY = 'test-key-0123456789abcdef';
@@ -409,28 +410,36 @@ describe('custom connector: writing products', () => {
 });
 
 describe('custom connector: orders', () => {
-  it('reads raw orders, creates one and updates its status and shipments', async () => {
+  it('reads universal orders across pages, creates one and updates only its status and shipments', async () => {
     const s = await shop({ products: 20, orders: 30, pageSize: 7 });
     const c = connect(s);
     const { all, records, last } = await collect(c.read('orders', null));
     expect(all[0]).toEqual({ type: 'total', total: 30 });
     expect(records.map((r) => r.externalId)).toEqual([...s.orders.keys()]);
-    expect(records[0].record).toEqual(s.orders.get(records[0].externalId));
+    const raw = s.orders.get(records[0].externalId)!;
+    expect(Order.parse(records[0].record)).toEqual(records[0].record);
+    expect(records[0].record).toMatchObject({
+      number: raw.orderid,
+      lines: (raw.orderItems as Array<Record<string, string>>).map((i) => ({
+        productId: i.id, variationId: i.variation_id, quantity: Number(i.quantity), unitPrice: Number(i.unitPrice),
+      })),
+    });
     expect(last).toMatchObject({ type: 'checkpoint', complete: true });
 
-    const order = {
-      orderid: 'MKT-1',
-      status: 'payed',
-      total: { amount: 350, currency: 'MX' },
-      orderItems: [{ id: '1000001', variation_id: '1000001-1', quantity: '1', unitPrice: '350', currencyId: 'MX' }],
-    };
+    const order = Order.parse({
+      number: 'MKT-1', status: 'paid', currency: 'MXN', totals: { total: 350 },
+      lines: [{ productId: '1000001', variationId: '1000001-1', sku: 'A-1', quantity: 1, unitPrice: 350 }],
+    });
     const created = await c.write!('orders', { type: 'create', record: order });
-    expect(created.record).toMatchObject({ ...order, _id: created.externalId });
-    expect(s.orders.get(created.externalId)).toMatchObject(order);
+    expect(s.orders.get(created.externalId)).toMatchObject({
+      orderid: 'MKT-1', status: 'payed', total: { amount: 350, currency: 'MXN' },
+      orderItems: [{ id: '1000001', variation_id: '1000001-1', sku: 'A-1', quantity: 1, unitPrice: 350, currencyId: 'MXN' }],
+    });
+    expect(created.record).toEqual(order);
 
-    const change = { status: 'shipped', shipments: [{ carrier: 'DHL', trackingNumber: 'JD0001', labelUrl: '', date: '2026-01-02' }] };
-    const updated = await c.write!('orders', { type: 'update', externalId: created.externalId, record: order, patch: change });
-    expect(s.requests.at(-1)).toEqual({ method: 'POST', path: `/api/order/${created.externalId}`, body: change });
-    expect(updated).toMatchObject({ externalId: created.externalId, record: { ...order, ...change } });
+    const shipments = [{ carrier: 'DHL', trackingNumber: 'JD0001', labelUrl: '', date: '2026-01-02T00:00:00.000Z' }];
+    const updated = await c.write!('orders', { type: 'update', externalId: created.externalId, record: order, patch: { status: 'shipped', shipments } });
+    expect(s.requests.at(-1)).toEqual({ method: 'POST', path: `/api/order/${created.externalId}`, body: { status: 'shipped', shipments } });
+    expect(updated).toMatchObject({ externalId: created.externalId, record: { ...order, status: 'shipped', shipments } });
   });
 });

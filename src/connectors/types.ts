@@ -1,6 +1,7 @@
 import type { ZodType } from 'zod';
 import type { Logger } from 'pino';
 import type { Product, Variation } from '../model/product.js';
+import type { Order, OrderPatch } from '../model/order.js';
 import type { Notice } from '../model/normalize.js';
 
 export type Entity = 'products' | 'orders';
@@ -71,9 +72,11 @@ export interface Connector {
   /** A cheap call proving the configuration works; a value, not an exception. */
   check(): Promise<{ ok: true } | { ok: false; error: ConnectorError }>;
   read(entity: 'products', from: Cursor | null): AsyncIterable<ReadEvent<Product>>;
+  read(entity: 'orders', from: Cursor | null): AsyncIterable<ReadEvent<Order>>;
   read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>>;
   /** Creates or updates one record. Never deletes. */
   write?(entity: 'products', op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>>;
+  write?(entity: 'orders', op: WriteOp<Order, OrderPatch>): Promise<WriteAck<Order>>;
   write?(entity: Entity, op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>>;
 }
 

@@ -11,6 +11,7 @@ import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type Field
 import { project, unproject } from './rules.js';
 import { replanProducts } from './plan.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
+import { releaseOnStockReading } from './orders/reservations.js';
 
 /** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
 const PAGE = 250;
@@ -60,7 +61,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
     const bad = invalid;
     records = [];
     invalid = [];
-    await analysePage(ctx, conn, all, page, bad, summary);
+    await analysePage(ctx, conn, all, page, bad, summary, started);
     ctx.progress('fetch', 'analyse', summary.scanned, total);
   };
   ctx.progress('fetch', 'scan', 0, null);
@@ -113,7 +114,7 @@ interface EqLite { id: string; external_id: string; record_id: string; fingerpri
 
 async function analysePage(
   ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[],
-  page: RecordEvent[], bad: InvalidEvent[], summary: FetchSummary,
+  page: RecordEvent[], bad: InvalidEvent[], summary: FetchSummary, startedAt: number,
 ): Promise<void> {
   const { db } = ctx.hub;
   const detect = (f: Parameters<typeof fieldMode>[1]) => fieldMode(conn.settings, f).detect;
@@ -143,6 +144,9 @@ async function analysePage(
       await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
         where id in (select jsonb_array_elements_text(${JSON.stringify(unchanged)}::jsonb)::uuid)`, tx);
     }
+    // Orders that landed here before this scan began are in the stock it reports: their reservations end now.
+    await releaseOnStockReading(db, tx, conn, all, existing.map((e) => e.record_id),
+      new Set(changed.map((c) => c.eq.record_id)), new Date(startedAt));
     if (changed.length === 0 && fresh.length === 0 && bad.length === 0) return;
 
     // Records we will touch, as they are now.

@@ -5,6 +5,7 @@ import { fieldMode } from '../model/settings.js';
 import type { LoadedConnection } from './connections.js';
 import { diffProducts, type FieldChange } from './diff.js';
 import { project } from './rules.js';
+import { openReservations, type Reserved } from './orders/ledger.js';
 
 export const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
 
@@ -17,9 +18,14 @@ interface EqRow {
   status: string;
 }
 
-/** Field changes a connection must receive for a record: its projection against what it acknowledged. */
-export function pendingFor(record: Product, ack: Product | null, conn: LoadedConnection): FieldChange[] {
-  const target = project(record, conn.settings);
+/**
+ * Field changes a connection must receive for a record: its projection against what it
+ * acknowledged. `reserved` (open order reservations) lowers the stock of every
+ * connection except those that fulfil orders: their own stock shows the sale once
+ * the order lands there.
+ */
+export function pendingFor(record: Product, ack: Product | null, conn: LoadedConnection, reserved?: Reserved): FieldChange[] {
+  const target = project(record, conn.settings, conn.settings.absorb.orders ? undefined : reserved);
   return diffProducts(target, ack, (f) => fieldMode(conn.settings, f).write).changes;
 }
 
@@ -37,6 +43,7 @@ export async function replanProducts(
   const eqs = await db.rows<EqRow>(sql`
     select id, connection_id, record_id, external_id, ack, status from equivalences
     where entity = 'product' and record_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`, tx);
+  const reserved = await openReservations(db, ids, tx);
   const byConn = new Map(connections.map((c) => [c.id, c]));
   const held = new Set(eqs.map((e) => `${e.connection_id}|${e.record_id}`));
   const upserts: { equivalence_id: string; connection_id: string; record_id: string; op: string; changes: FieldChange[] }[] = [];
@@ -46,7 +53,7 @@ export async function replanProducts(
     const conn = byConn.get(e.connection_id);
     if (!conn || e.status === 'gone') continue;
     const record = records.get(e.record_id)!;
-    const changes = pendingFor(record, e.external_id ? e.ack : null, conn);
+    const changes = pendingFor(record, e.external_id ? e.ack : null, conn, reserved.get(e.record_id));
     if (!e.external_id) {
       upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'insert', changes });
     } else if (changes.length > 0) {
@@ -70,7 +77,7 @@ export async function replanProducts(
       on conflict do nothing
       returning id, connection_id, record_id`, tx);
     for (const e of created) {
-      const changes = pendingFor(records.get(e.record_id)!, null, byConn.get(e.connection_id)!);
+      const changes = pendingFor(records.get(e.record_id)!, null, byConn.get(e.connection_id)!, reserved.get(e.record_id));
       upserts.push({ equivalence_id: e.id, connection_id: e.connection_id, record_id: e.record_id, op: 'insert', changes });
     }
   }

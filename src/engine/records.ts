@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
 import { compileSet } from './sets.js';
+import { reservationLedger } from './orders/ledger.js';
 
 export interface ListOptions {
   entity: 'product' | 'order';
@@ -69,6 +70,8 @@ export async function getRecord(hub: Hub, entity: 'product' | 'order', id: strin
     select id, equivalence_id, connection_id, severity, code, message, created_at from issues
     where (record_id = ${id} or equivalence_id in (select id from equivalences where record_id = ${id})) and resolved_at is null
     order by created_at`);
+  // A product's stock held by orders not yet in its fulfiller's stock (and what released it).
+  const reservations = entity === 'product' ? await reservationLedger(hub.db, id) : undefined;
   return {
     id: row.id, ...row.data, createdAt: row.created_at, updatedAt: row.updated_at, sourceConnectionId: row.source_connection_id,
     equivalences: eqs.map((e) => ({
@@ -78,6 +81,7 @@ export async function getRecord(hub: Hub, entity: 'product' | 'order', id: strin
       issues: issues.filter((i) => i.equivalence_id === e.id).map(issueView),
     })),
     issues: issues.map(issueView),
+    ...(reservations ? { reservations } : {}),
   };
 }
 

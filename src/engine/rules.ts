@@ -1,4 +1,4 @@
-import type { Product, Variation } from '../model/product.js';
+import type { Availability, Product, Variation } from '../model/product.js';
 import { PRODUCT_FIELDS, VARIATION_FIELDS, VARIATION_KEY } from '../model/product.js';
 import { fieldMode, type ConnectionSettings } from '../model/settings.js';
 
@@ -28,24 +28,49 @@ export function applyStockRule(quantity: number, rule: ConnectionSettings['stock
 }
 
 /**
- * What a connection should hold for a hub record: its price and stock rules
- * applied. Fields the connection does not `write` are left out of comparisons by
- * the diff, not here, so the projection stays a complete product.
+ * What a connection should hold for a hub record: stock held by open order
+ * reservations taken off (`reserved`, per variation key), then its price and stock
+ * rules applied. Fields the connection does not `write` are left out of comparisons
+ * by the diff, not here, so the projection stays a complete product.
  */
-export function project(record: Product, settings: ConnectionSettings): Product {
+export function project(record: Product, settings: ConnectionSettings, reserved?: ReadonlyMap<string, number>): Product {
   const priceIdentity = settings.price.marginPercent === 0 && settings.price.add === 0 && settings.price.round === 'none';
   const stockIdentity = settings.stock.buffer === 0 && settings.stock.max === null;
-  if (priceIdentity && stockIdentity) return record;
+  const holds = reserved !== undefined && reserved.size > 0;
+  if (priceIdentity && stockIdentity && !holds) return record;
   return {
     ...record,
-    variations: record.variations.map((v) => ({
-      ...v,
-      prices: priceIdentity ? v.prices : v.prices.map((p) => ({ ...p, amount: applyPriceRule(p.amount, settings.price) })),
-      availabilities: stockIdentity
-        ? v.availabilities
-        : v.availabilities.map((a) => ({ ...a, quantity: applyStockRule(a.quantity, settings.stock) })),
-    })),
+    variations: record.variations.map((v, i) => {
+      const held = holds ? reserved.get(variationKey(v, i)) ?? 0 : 0;
+      const available = held > 0 ? withoutReserved(v.availabilities, held) : v.availabilities;
+      return {
+        ...v,
+        prices: priceIdentity ? v.prices : v.prices.map((p) => ({ ...p, amount: applyPriceRule(p.amount, settings.price) })),
+        availabilities: stockIdentity
+          ? available
+          : available.map((a) => ({ ...a, quantity: applyStockRule(a.quantity, settings.stock) })),
+      };
+    }),
   };
+}
+
+/** How order reservations name a variation: its SKU, or its position when it has none. */
+export function variationKey(v: Pick<Variation, 'sku'>, index: number): string {
+  return v.sku || `#${index}`;
+}
+
+/** Takes `qty` off the quantities, the default location first, never below zero. */
+function withoutReserved(list: Availability[], qty: number): Availability[] {
+  const order = list.map((a, i) => ({ a, i })).sort((x, y) => Number(y.a.tag === 'default') - Number(x.a.tag === 'default'));
+  const out = list.map((a) => ({ ...a }));
+  let left = qty;
+  for (const { i } of order) {
+    if (left <= 0) break;
+    const take = Math.min(left, Math.max(0, out[i].quantity));
+    out[i].quantity -= take;
+    left -= take;
+  }
+  return out;
 }
 
 /** Turns a connection's view back into hub values (prices un-margined). Stock buffers are not invertible. */

@@ -8,6 +8,7 @@ import { openConnector } from './connector.js';
 import { applyChanges, diffProducts, fingerprint } from './diff.js';
 import { forCreate, project } from './rules.js';
 import { replanProducts } from './plan.js';
+import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 
 const BATCH = 100;
@@ -55,7 +56,8 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
   if (conn.settings.absorb.products) await absorbMissing(ctx, conn, all);
   summary.recovered = await recoverUncertainCreates(ctx, conn, all, connector);
 
-  const [{ n: total }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from pending_changes where connection_id = ${conn.id}`);
+  const [{ n: total }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from pending_changes pc
+    join equivalences e on e.id = pc.equivalence_id where pc.connection_id = ${conn.id} and e.entity = 'product'`);
   let done = 0;
   ctx.progress('send', 'send', 0, total);
   let after = '00000000-0000-0000-0000-000000000000';
@@ -67,7 +69,7 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
       from pending_changes pc
       join equivalences e on e.id = pc.equivalence_id
       join records r on r.id = pc.record_id
-      where pc.connection_id = ${conn.id} and pc.equivalence_id > ${after}::uuid
+      where pc.connection_id = ${conn.id} and e.entity = 'product' and pc.equivalence_id > ${after}::uuid
       order by pc.equivalence_id limit ${BATCH}`);
     if (rows.length === 0) break;
     after = rows[rows.length - 1].equivalence_id;
@@ -78,7 +80,9 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
       await db.rows(sql`update equivalences set create_attempted_at = now()
         where id in (select jsonb_array_elements_text(${JSON.stringify(creates)}::jsonb)::uuid)`);
     }
-    const outcomes = await mapLimit(work, CONCURRENCY, (row) => writeOne(connector, conn, row));
+    // Stock held by open order reservations is not offered again (fulfilling connections excepted).
+    const reserved = conn.settings.absorb.orders ? new Map<string, Reserved>() : await openReservations(db, work.map((r) => r.record_id));
+    const outcomes = await mapLimit(work, CONCURRENCY, (row) => writeOne(connector, conn, row, reserved.get(row.record_id)));
     await commitOutcomes(ctx, conn, outcomes);
     for (const o of outcomes) {
       if (o.ok) {
@@ -102,8 +106,8 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
   return summary;
 }
 
-async function writeOne(connector: Connector, conn: LoadedConnection, row: PendingRow): Promise<Outcome> {
-  const target = project(row.data, conn.settings);
+async function writeOne(connector: Connector, conn: LoadedConnection, row: PendingRow, reserved?: Reserved): Promise<Outcome> {
+  const target = project(row.data, conn.settings, reserved);
   try {
     if (row.external_id === null) {
       const record = forCreate(target, conn.settings);

@@ -8,6 +8,7 @@ import { obj } from './schemas.js';
 import { connectionRoutes } from './routes/connections.js';
 import { jobRoutes } from './routes/jobs.js';
 import { recordRoutes } from './routes/records.js';
+import { orderRoutes } from './routes/orders.js';
 import { panelRoutes } from './routes/panel.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -71,6 +72,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await connectionRoutes(app, deps);
   await jobRoutes(app, deps);
   await recordRoutes(app, deps);
+  await orderRoutes(app, deps);
   await tokenRoutes(app, deps);
   // Add new route modules above this line; the panel's catch-all must come last.
   await panelRoutes(app);

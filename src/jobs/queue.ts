@@ -7,6 +7,8 @@ import { ConnectorError } from '../connectors/types.js';
 import { getConnection, listConnections, isPaused } from '../engine/connections.js';
 import { fetchProducts } from '../engine/fetch.js';
 import { sendProducts } from '../engine/send.js';
+import { fetchOrders } from '../engine/orders/fetch-orders.js';
+import { sendOrders } from '../engine/orders/forward.js';
 import { waitForReplan } from '../engine/replan.js';
 import { JobStopped, type JobContext, type Phase } from './context.js';
 import { reclaimDeadLeases, release, renew, tryAcquire, type Lane } from './locks.js';
@@ -219,8 +221,15 @@ export class JobQueue {
     if (!conn) throw new ConnectorError('not_found', 'The connection was deleted');
     const summary: Record<string, unknown> = {};
     const parts: Promise<void>[] = [];
-    if (type === 'fetch' || type === 'sync') parts.push(fetchProducts(ctx, conn, all).then((s) => { summary.fetch = s; }));
-    if (type === 'send' || type === 'sync') parts.push(sendProducts(ctx, conn, all).then((s) => { summary.send = s; }));
+    // Products first, then orders: an order's lines are matched against the products just read.
+    if (type === 'fetch' || type === 'sync') {
+      parts.push(fetchProducts(ctx, conn, all).then((s) => { summary.fetch = s; })
+        .then(() => fetchOrders(ctx, conn, all)).then((s) => { summary.fetchOrders = s; }));
+    }
+    if (type === 'send' || type === 'sync') {
+      parts.push(sendProducts(ctx, conn, all).then((s) => { summary.send = s; })
+        .then(() => sendOrders(ctx, conn, all)).then((s) => { summary.sendOrders = s; }));
+    }
     const results = await Promise.allSettled(parts);
     await writing;
     if (latest) await this.update(jobId, latest);

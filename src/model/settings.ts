@@ -1,7 +1,11 @@
 import { z } from 'zod';
 import { PRODUCT_FIELDS, VARIATION_FIELDS, type SettingsField } from './product.js';
+import { ORDER_SETTINGS_FIELDS, type OrderSettingsField } from './order.js';
 
-export const SETTINGS_FIELDS: readonly SettingsField[] = [...PRODUCT_FIELDS, ...VARIATION_FIELDS];
+/** Product fields, then the order-only fields (`status` is shared: publish status / order status). */
+export const SETTINGS_FIELDS: readonly (SettingsField | OrderSettingsField)[] = [
+  ...new Set([...PRODUCT_FIELDS, ...VARIATION_FIELDS, ...ORDER_SETTINGS_FIELDS]),
+];
 
 const FieldMode = z.object({
   detect: z.boolean().default(true),
@@ -9,7 +13,7 @@ const FieldMode = z.object({
 }).strict();
 
 const fieldsShape = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, FieldMode.optional()])) as
-  Record<SettingsField, z.ZodOptional<typeof FieldMode>>;
+  Record<SettingsField | OrderSettingsField, z.ZodOptional<typeof FieldMode>>;
 
 /**
  * A connection's settings (SPEC section 9). Everything is optional; defaults
@@ -33,7 +37,7 @@ export const ConnectionSettings = z.object({
 }).strict();
 export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
 
-export function fieldMode(settings: ConnectionSettings, field: SettingsField): { detect: boolean; write: boolean } {
+export function fieldMode(settings: ConnectionSettings, field: SettingsField | OrderSettingsField): { detect: boolean; write: boolean } {
   const m = settings.fields[field];
   return { detect: m?.detect ?? true, write: m?.write ?? true };
 }

@@ -47,6 +47,8 @@ export interface StorefrontOptions {
   /** The orders, or how many demo orders over the products to generate. */
   orders?: StoreOrder[] | number;
   faults?: Faults;
+  /** As a real webshop does: an order created in the store takes its quantities off the stock of the variations it names. */
+  decrementStockOnOrder?: boolean;
 }
 
 export interface WriteLogEntry {
@@ -65,6 +67,8 @@ export interface Storefront {
   orders: Map<string, StoreOrder>;
   /** Writes received (POSTs), in order; reads are not logged to keep memory flat. */
   requests: WriteLogEntry[];
+  /** A customer places an order in this store (not through the API): it gets an `_id` and, with decrementStockOnOrder, takes its stock. */
+  placeOrder(order: Omit<StoreOrder, '_id'>): StoreOrder;
   setFaults(faults: Faults): void;
   close(): Promise<void>;
 }
@@ -223,6 +227,7 @@ export async function startStorefront(opts: StorefrontOptions): Promise<Storefro
       const item = { ...fields, _id: id } as StoreProduct & StoreOrder;
       if (route.entity === 'products') assignVariationIds(item);
       collection.add(item);
+      if (route.entity === 'orders' && opts.decrementStockOnOrder) takeStock(products.map, item);
       if (faults.failCreateAfterStore && faults.failCreateAfterStore > 0) {
         faults.failCreateAfterStore--;
         res.socket?.destroy();
@@ -276,6 +281,12 @@ export async function startStorefront(opts: StorefrontOptions): Promise<Storefro
     products: products.map,
     orders: orders.map,
     requests,
+    placeOrder(order) {
+      const item = { ...structuredClone(order), _id: orders.newId() } as StoreOrder;
+      orders.add(item);
+      if (opts.decrementStockOnOrder) takeStock(products.map, item);
+      return item;
+    },
     setFaults(f: Faults) {
       faults = { ...f };
     },
@@ -362,6 +373,29 @@ function mergeVariations(product: StoreProduct, updates: unknown[]): void {
       list.push(fields);
       // A store that gives its variations ids gives the new one an id too.
       if (list.length === 1 || list.some((v) => v._id)) assignVariationIds(product);
+    }
+  }
+}
+
+/** Takes each order line's quantity off its variation's stock (the default location first), never below zero. */
+function takeStock(products: Map<string, StoreProduct>, order: StoreOrder): void {
+  const items = Array.isArray(order.orderItems) ? order.orderItems : [];
+  for (const it of items as Array<Record<string, unknown>>) {
+    const product = products.get(String(it?.id ?? ''));
+    const list = Array.isArray(product?.variations) ? product!.variations : [];
+    const vid = it?.variation_id === undefined || it?.variation_id === null ? '' : String(it.variation_id);
+    let v = list.find((x) => x._id !== undefined && x._id === vid);
+    if (!v && /^\d+$/.test(vid) && list.every((x) => !x._id)) v = list[Number(vid)];
+    if (!v && typeof it?.sku === 'string' && it.sku) v = list.find((x) => x.sku === it.sku);
+    const stock = v?.availabilities;
+    if (!Array.isArray(stock) || stock.length === 0) continue;
+    let left = Number(it.quantity) || 0;
+    for (const a of [...stock].sort((x, y) => Number(y.tag === 'default') - Number(x.tag === 'default'))) {
+      if (left <= 0) break;
+      const have = Number(a.quantity) || 0;
+      const take = Math.min(have, left);
+      left -= take;
+      a.quantity = typeof a.quantity === 'string' ? String(have - take) : have - take;
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Product } from '../../model/product.js';
+import type { Order, OrderPatch } from '../../model/order.js';
 import {
   ConnectorError,
   type Connector,
@@ -13,7 +14,8 @@ import {
 import type { CustomConfig } from './config.js';
 import { CustomClient } from './custom.client.js';
 import { readOrders } from './orders.stream.js';
-import { isObject, readId, walkListing, withId } from './paging.js';
+import { walkListing, withId } from './paging.js';
+import { fromStoreOrder, orderPatchToStore, toStoreOrder } from './order.mapper.js';
 import { fromStore, patchToStore, toStore } from './product.mapper.js';
 import { readProducts } from './products.stream.js';
 
@@ -41,6 +43,7 @@ export class CustomConnector implements Connector {
   }
 
   read(entity: 'products', from: Cursor | null): AsyncIterable<ReadEvent<Product>>;
+  read(entity: 'orders', from: Cursor | null): AsyncIterable<ReadEvent<Order>>;
   read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>>;
   read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>> {
     return entity === 'products'
@@ -49,11 +52,12 @@ export class CustomConnector implements Connector {
   }
 
   write(entity: 'products', op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>>;
+  write(entity: 'orders', op: WriteOp<Order, OrderPatch>): Promise<WriteAck<Order>>;
   write(entity: Entity, op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>>;
   write(entity: Entity, op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>> {
     return entity === 'products'
       ? this.writeProduct(op as WriteOp<Product, ProductPatch>)
-      : this.writeOrder(op);
+      : this.writeOrder(op as WriteOp<Order, OrderPatch>);
   }
 
   private async writeProduct(op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>> {
@@ -78,23 +82,26 @@ export class CustomConnector implements Connector {
     return { externalId: op.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
   }
 
-  private async writeOrder(op: WriteOp<unknown, unknown>): Promise<WriteAck<unknown>> {
+  private async writeOrder(op: WriteOp<Order, OrderPatch>): Promise<WriteAck<Order>> {
     const base = this.config.ordersWriteUrl ?? this.config.ordersUrl;
     if (op.type === 'create') {
-      const answer = await this.client.post(base, op.record, { idempotent: false });
-      const id = isObject(answer) ? readId(answer._id) : null;
-      if (id === null) {
-        throw new ConnectorError(
-          'invalid_data',
-          'The store answered the new order without its _id, so the hub cannot link it. It may have been created: check the store before sending it again.',
-          `POST ${base}`,
-        );
+      const answer = await this.client.post(base, toStoreOrder(op.record), { idempotent: false });
+      const mapped = fromStoreOrder(answer);
+      if (mapped.ok) return { externalId: mapped.externalId, record: mapped.record, notices: mapped.notices };
+      if (mapped.externalId !== null) {
+        // Created, but its answer is unreadable: keep the id so a retry never creates it twice.
+        return { externalId: mapped.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
       }
-      return { externalId: id, record: answer };
+      throw new ConnectorError(
+        'invalid_data',
+        'The store answered the new order without its _id, so the hub cannot link it. It may have been created: check the store before sending it again.',
+        `POST ${base}: ${mapped.code}`,
+      );
     }
-    const answer = await this.client.post(withId(base, op.externalId), op.patch, { idempotent: true });
-    const id = isObject(answer) ? readId(answer._id) : null;
-    return { externalId: id ?? op.externalId, record: answer };
+    const answer = await this.client.post(withId(base, op.externalId), orderPatchToStore(op.patch), { idempotent: true });
+    const mapped = fromStoreOrder(answer);
+    if (mapped.ok) return { externalId: op.externalId, record: mapped.record, notices: mapped.notices };
+    return { externalId: op.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
   }
 }
 

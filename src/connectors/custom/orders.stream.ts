@@ -1,26 +1,35 @@
+import type { Order } from '../../model/order.js';
 import type { Cursor, ReadEvent } from '../types.js';
 import type { CustomClient } from './custom.client.js';
+import { fromStoreOrder } from './order.mapper.js';
 import { walkListing } from './paging.js';
 
 /**
- * Orders stream: a full scan of `GET {ordersUrl}?offset=N`. Until the universal
- * order model exists, each record is the store's order object as received.
+ * Orders stream: a full scan of `GET {ordersUrl}?offset=N`, each order read into the
+ * universal order (lines keep the store's product and variation ids). The final
+ * checkpoint records when the scan started and whether it saw the whole list.
+ *
+ * @example
+ * for await (const ev of readOrders(client, null, 100_000)) if (ev.type === 'record') save(ev.record.number);
  */
 export async function* readOrders(
   client: CustomClient,
   _from: Cursor | null,
   maxPages: number,
-): AsyncGenerator<ReadEvent<unknown>> {
+): AsyncGenerator<ReadEvent<Order>> {
   const scannedAt = new Date().toISOString();
   for await (const ev of walkListing(client, client.config.ordersUrl, 'orders', maxPages)) {
     if (ev.type === 'total') {
       yield ev;
     } else if (ev.type === 'item') {
-      yield ev.id === null
-        ? { type: 'invalid', externalId: null, code: 'missing_id', message: 'The order has no _id.' }
-        : { type: 'record', externalId: ev.id, record: ev.raw, notices: [] };
+      const mapped = fromStoreOrder(ev.raw);
+      yield mapped.ok
+        ? { type: 'record', externalId: mapped.externalId, record: mapped.record, notices: mapped.notices }
+        : { type: 'invalid', externalId: mapped.externalId, code: mapped.code, message: mapped.message };
     } else {
-      yield { type: 'checkpoint', cursor: { scannedAt }, complete: ev.complete, ...(ev.warning ? { warning: ev.warning } : {}) };
+      // An empty order list is an ordinary shop without orders yet, not a broken listing.
+      const warning = ev.warning && !/listed no orders at all/.test(ev.warning) ? ev.warning : undefined;
+      yield { type: 'checkpoint', cursor: { scannedAt }, complete: ev.complete, ...(warning ? { warning } : {}) };
     }
   }
 }
