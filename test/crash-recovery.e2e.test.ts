@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DATABASES, freshDatabase, startTestHub, type TestHub } from './helpers/hub.js';
+import { DATABASES, freshDatabase, pgliteSnapshotFile, startTestHub, type TestHub } from './helpers/hub.js';
 import { connectShop, skuCounts, until } from './helpers/shops.js';
 import { startStorefront, type Storefront } from '../src/storefront/server.js';
 
@@ -135,7 +135,7 @@ describe.each(DATABASES)('the hub process is killed in the middle of a send (%s)
   });
 
   it('restarts on the same data and finishes the send with no duplicate on the storefront', async () => {
-    const env = { CHANNELSYNC_DATA: dataDir, ...(db?.url ? { DATABASE_URL: db.url } : {}) };
+    const env = { CHANNELSYNC_DATA: dataDir, ...(db?.url ? { DATABASE_URL: db.url } : { CHANNELSYNC_TEST_SNAPSHOT: await pgliteSnapshotFile() }) };
     const first = await startHubProcess(env);
     children.push(first.child);
     const connect = async (name: string, shop: Storefront, settings?: unknown) => (await first.api('POST', '/api/connections', {

@@ -95,6 +95,22 @@ describe.each(DATABASES)('fetch from a misbehaving storefront (%s)', (kind) => {
     expect(again.summary.fetch).toMatchObject({ scanned: 20, created: 4, invalid: 0 });
     expect((await issuesOf(c.id)).filter((i) => i.severity === 'error')).toEqual([]);
     expect((await connection(c.id)).equivalences).toEqual({ live: 20 });
+
+    // Issues of products the hub holds are on their records: the product page shows them.
+    const products = (await hub.api('GET', `/api/products?q=${encodeURIComponent('on "Wrong types"')}&limit=100`)).body.items as any[];
+    const recordOf = (ext: string) => products.find((p) => p.equivalences.some((e: any) => e.connectionId === c.id && e.externalId === ext)).id;
+    const notice = (await issuesOf(c.id)).find((i) => i.severity === 'notice' && i.externalId === ids[9]);
+    expect(notice.code).toBe('currency_normalised');
+    expect(notice.recordId).toBe(recordOf(ids[9]));
+    s.setFaults({ wrongTypes: true });
+    await hub.run('fetch', c.id);
+    const broken = (await issuesOf(c.id)).filter((i) => i.severity === 'error');
+    expect(broken).toHaveLength(4);
+    for (const i of broken) expect(i.recordId).toBe(recordOf(i.externalId));
+    const detail = (await hub.api('GET', `/api/products/${recordOf(ids[3])}`)).body;
+    expect(detail.issues.map((i: any) => i.code)).toContain('invalid_variations');
+    const withIssues = (await hub.api('GET', `/api/products?q=${encodeURIComponent('with issues')}&limit=100`)).body.items.map((p: any) => p.id);
+    expect(withIssues).toEqual(expect.arrayContaining(broken.map((i) => i.recordId)));
   });
 
   it.each(['repeat', 'total'] as const)('ends a scan whose paging lies (%s) as incomplete, with a warning', async (lie) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Product } from '../src/model/product.js';
 import { ConnectionSettings } from '../src/model/settings.js';
-import { applyPriceRule, applyStockRule, forCreate, invertPriceRule, project, unproject } from '../src/engine/rules.js';
+import { applyPriceRule, applyStockRule, forCreate, invertPriceRule, project, unproject, unprojectSeen } from '../src/engine/rules.js';
 
 const price = (over: Partial<ConnectionSettings['price']>) => ({ marginPercent: 0, add: 0, round: 'none' as const, ...over });
 const stock = (over: Partial<ConnectionSettings['stock']>) => ({ buffer: 0, max: null, ...over });
@@ -80,6 +80,39 @@ describe('project / unproject', () => {
     const back = unproject(project(record, s), s);
     expect(back.variations[0].prices.map((p) => p.amount)).toEqual([50, 40]);
     expect(back.variations[0].availabilities.map((a) => a.quantity)).toEqual([28, 0]);
+  });
+});
+
+describe('unprojectSeen', () => {
+  const withQty = (main: number, north: number) => ({
+    ...record, variations: [{ ...record.variations[0], availabilities: [{ tag: 'main', quantity: main }, { tag: 'north', quantity: north }] }],
+  });
+
+  it('without a stock rule, takes the quantity seen as it is', () => {
+    const s = ConnectionSettings.parse({});
+    expect(unprojectSeen(withQty(7, 1), s, withQty(30, 1), withQty(30, 1)).variations[0].availabilities[0].quantity).toBe(7);
+  });
+
+  it('with a buffer or a max, applies what changed on the connection to the hub quantity, per location', () => {
+    const s = ConnectionSettings.parse({ stock: { buffer: 5, max: 20 } });
+    const hubNow = withQty(30, 8);
+    const shownBefore = project(hubNow, s);
+    expect(shownBefore.variations[0].availabilities.map((a) => a.quantity)).toEqual([20, 3]);
+    const back = unprojectSeen(withQty(18, 2), s, shownBefore, hubNow);
+    expect(back.variations[0].availabilities).toEqual([{ tag: 'main', quantity: 28 }, { tag: 'north', quantity: 7 }]);
+    // Never below zero, and prices are still un-margined.
+    const priced = ConnectionSettings.parse({ stock: { buffer: 5 }, price: { marginPercent: 25 } });
+    const out = unprojectSeen({ ...withQty(0, 0), variations: [{ ...withQty(0, 0).variations[0], prices: [{ tag: 'retail', currency: 'USD', amount: 62.5 }] }] },
+      priced, withQty(50, 50), withQty(3, 3));
+    expect(out.variations[0].availabilities.map((a) => a.quantity)).toEqual([0, 0]);
+    expect(out.variations[0].prices[0].amount).toBe(50);
+  });
+
+  it('a location or variation it knew nothing of is taken as seen', () => {
+    const s = ConnectionSettings.parse({ stock: { buffer: 5 } });
+    const seen = { ...record, variations: [{ ...record.variations[0], availabilities: [{ tag: 'south', quantity: 4 }] }, { ...record.variations[0], sku: 'NEW', availabilities: [{ tag: 'main', quantity: 9 }] }] };
+    const out = unprojectSeen(seen, s, withQty(30, 1), withQty(30, 1));
+    expect(out.variations.map((v) => v.availabilities[0].quantity)).toEqual([4, 9]);
   });
 });
 

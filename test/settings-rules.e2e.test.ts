@@ -136,4 +136,36 @@ describe.each(DATABASES)('connection settings shape what is written (%s)', (kind
       expect(bySku(shop).get(target.sku!)!.title).toBe(original);
     }
   });
+
+  it('a sale seen on a connection with a stock buffer and max reaches the hub as the sale, not as the buffered level', async () => {
+    const d = await startStorefront({ key: 'rules-d-123456', products: [] });
+    try {
+      const D = await connectShop(hub, 'Buffered', d, { settings: { absorb: { products: true }, stock: { buffer: 5, max: 20 } } });
+      expect((await hub.run('send', D.id)).summary.send.created).toBe(8);
+      const hubQty = async (sku: string) => (await allProducts(hub)).flatMap((p) => p.variations).find((v: any) => v.sku === sku).availabilities[0].quantity;
+      const all = [...a.products.values()].flatMap((p) => p.variations!.map((v) => ({ sku: v.sku!, q: Number(v.availabilities![0].quantity) })));
+      const shown = all.find((v) => v.q >= 8 && v.q < 24)!;  // shown as q - 5
+      const capped = all.find((v) => v.q >= 27)!;           // shown as 20
+      const onD = (sku: string) => [...d.products.values()].flatMap((p) => p.variations!).find((v) => v.sku === sku)!;
+      expect(Number(onD(shown.sku).availabilities![0].quantity)).toBe(shown.q - 5);
+      expect(Number(onD(capped.sku).availabilities![0].quantity)).toBe(20);
+      // One unit sold of each on D: D lowers its own stock.
+      onD(shown.sku).availabilities![0].quantity = shown.q - 6;
+      onD(capped.sku).availabilities![0].quantity = 19;
+      expect((await hub.run('fetch', D.id)).summary.fetch.changed).toBe(2);
+      expect(await hubQty(shown.sku)).toBe(shown.q - 1);
+      expect(await hubQty(capped.sku)).toBe(capped.q - 1);
+      // The source gets the real levels; D shows the buffered one again, capped at max.
+      await hub.run('send', A.id);
+      const onA = (sku: string) => Number([...a.products.values()].flatMap((p) => p.variations!).find((v) => v.sku === sku)!.availabilities![0].quantity);
+      expect(onA(shown.sku)).toBe(shown.q - 1);
+      expect(onA(capped.sku)).toBe(capped.q - 1);
+      const resent = await hub.run('send', D.id);
+      expect(resent.summary.send.updated).toBe(1);
+      expect(Number(onD(shown.sku).availabilities![0].quantity)).toBe(shown.q - 6);
+      expect(Number(onD(capped.sku).availabilities![0].quantity)).toBe(Math.min(20, capped.q - 6));
+    } finally {
+      await d.close();
+    }
+  });
 });

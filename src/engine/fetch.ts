@@ -8,7 +8,7 @@ import type { JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange } from './diff.js';
-import { project, unproject } from './rules.js';
+import { project, unproject, unprojectSeen } from './rules.js';
 import { replanProducts } from './plan.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { releaseOnStockReading } from './orders/reservations.js';
@@ -182,11 +182,14 @@ async function analysePage(
       current.set(id, next);
     };
 
+    // Which hub record each listing is, so its issues show on that record.
+    const recordOf = new Map<string, string>();
     for (const { view, eq } of changed) {
+      recordOf.set(view.externalId, eq.record_id);
       const ack = ackById.get(eq.id) ?? null;
       const record = current.get(eq.record_id)!;
       const detected: FieldChange[] = diffProducts(view.record, ack, detect).changes;
-      if (detected.length > 0) touch(eq.record_id, applyChanges(record, unproject(view.record, conn.settings), detected));
+      if (detected.length > 0) touch(eq.record_id, applyChanges(record, unprojectSeen(view.record, conn.settings, ack, record), detected));
       else if (!before.has(eq.record_id)) before.set(eq.record_id, record);
       eqUpdates.push({ id: eq.id, ack: view.record, fingerprint: fps.get(view.externalId), external_id: view.externalId });
       summary.changed++;
@@ -196,10 +199,11 @@ async function analysePage(
       const matchId = sku ? bySku.get(sku) : undefined;
       if (matchId) {
         // Same SKU as a hub record: bind to it rather than creating a second record.
+        recordOf.set(view.externalId, matchId);
         const record = current.get(matchId)!;
         const baseline = project(record, conn.settings);
         const detected = diffProducts(view.record, baseline, detect).changes;
-        if (detected.length > 0) touch(matchId, applyChanges(record, unproject(view.record, conn.settings), detected));
+        if (detected.length > 0) touch(matchId, applyChanges(record, unprojectSeen(view.record, conn.settings, baseline, record), detected));
         else if (!before.has(matchId)) before.set(matchId, record);
         const pendingId = pendingByRecord.get(matchId);
         if (pendingId) {
@@ -211,6 +215,7 @@ async function analysePage(
         summary.bound++;
       } else {
         const id = crypto.randomUUID();
+        recordOf.set(view.externalId, id);
         const data = withoutPlatformIds(unproject(view.record, conn.settings));
         newRecords.push({ id, sku, data });
         current.set(id, data);
@@ -223,15 +228,25 @@ async function analysePage(
       subjects.push({ externalId: v.externalId });
       for (const n of v.notices as Notice[]) {
         noticeIssues.push({
-          connectionId: conn.id, entity: 'product', externalId: v.externalId, severity: NOTICE_SEVERITY[n.code] ?? 'notice',
+          connectionId: conn.id, entity: 'product', externalId: v.externalId, recordId: recordOf.get(v.externalId) ?? null,
+          severity: NOTICE_SEVERITY[n.code] ?? 'notice',
           code: n.code, message: n.message, origin: 'fetch', key: `${n.code}|${n.field ?? ''}`,
         });
       }
     }
+    const badIds = bad.map((b) => b.externalId).filter((x): x is string => !!x);
+    if (badIds.length > 0) {
+      // A product the hub already holds that has become unreadable: the error belongs on its record.
+      const held = await db.rows<{ external_id: string; record_id: string }>(sql`
+        select external_id, record_id from equivalences where connection_id = ${conn.id} and entity = 'product'
+          and external_id in (select jsonb_array_elements_text(${JSON.stringify(badIds)}::jsonb))`, tx);
+      for (const h of held) recordOf.set(h.external_id, h.record_id);
+    }
     for (const b of bad) {
       if (b.externalId) subjects.push({ externalId: b.externalId });
       noticeIssues.push({
-        connectionId: conn.id, entity: 'product', externalId: b.externalId, severity: 'error', code: b.code,
+        connectionId: conn.id, entity: 'product', externalId: b.externalId, recordId: b.externalId ? recordOf.get(b.externalId) ?? null : null,
+        severity: 'error', code: b.code,
         message: b.message, origin: 'fetch', key: b.code,
       });
     }

@@ -1,6 +1,7 @@
 import type { Availability, Product, Variation } from '../model/product.js';
 import { PRODUCT_FIELDS, VARIATION_FIELDS, VARIATION_KEY } from '../model/product.js';
 import { fieldMode, type ConnectionSettings } from '../model/settings.js';
+import { matchVariations } from './diff.js';
 
 const cents = (n: number) => Math.round(n * 100) / 100;
 
@@ -83,6 +84,36 @@ export function unproject(view: Product, settings: ConnectionSettings): Product 
       ...v,
       prices: v.prices.map((p) => ({ ...p, amount: invertPriceRule(p.amount, rule) })),
     })),
+  };
+}
+
+/**
+ * Hub values behind what a connection shows now, given what it showed before
+ * (`before`: its acknowledged state, or the projection it should have shown) and the
+ * hub record. Prices are un-margined. A buffered or capped quantity cannot be
+ * inverted, so on a connection with a stock rule what changed there since `before`
+ * is applied to the hub's quantity: one sold there is one less in the hub.
+ */
+export function unprojectSeen(view: Product, settings: ConnectionSettings, before: Product | null, record: Product): Product {
+  const hub = unproject(view, settings);
+  if ((settings.stock.buffer === 0 && settings.stock.max === null) || !before) return hub;
+  const was = matchVariations(view.variations, before.variations);
+  const now = matchVariations(view.variations, record.variations);
+  return {
+    ...hub,
+    variations: hub.variations.map((v, i) => {
+      const seenBefore = was[i].prev;
+      const inHub = now[i].prev;
+      if (!seenBefore || !inHub) return v;
+      return {
+        ...v,
+        availabilities: v.availabilities.map((a) => {
+          const b = seenBefore.availabilities.find((x) => x.tag === a.tag);
+          const h = inHub.availabilities.find((x) => x.tag === a.tag);
+          return b && h ? { ...a, quantity: Math.max(0, h.quantity + a.quantity - b.quantity) } : a;
+        }),
+      };
+    }),
   };
 }
 

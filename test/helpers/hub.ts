@@ -1,5 +1,8 @@
 import pg from 'pg';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { openDatabase, type Database } from '../../src/db/index.js';
 import { startHub, type HubOptions, type RunningHub } from '../../src/app.js';
@@ -10,16 +13,47 @@ export type DbKind = (typeof DATABASES)[number];
 
 export const POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-let snapshot: Promise<Blob> | null = null;
-/** A migrated PGlite database as a tarball: cloning it is 10x faster than initdb + migrations. */
-function pgliteSnapshot(): Promise<Blob> {
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Where the migrated snapshot is cached between test processes: keyed by the migrations and the PGlite version. */
+function snapshotCacheFile(): string {
+  const hash = crypto.createHash('sha1');
+  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+  for (const file of walk(path.join(ROOT, 'drizzle')).sort()) hash.update(path.relative(ROOT, file)).update(fs.readFileSync(file));
+  hash.update(fs.readFileSync(path.join(ROOT, 'node_modules/@electric-sql/pglite/package.json')));
+  return path.join(ROOT, 'node_modules/.cache/channelsync-test', `pglite-${hash.digest('hex').slice(0, 16)}.tar`);
+}
+
+let snapshot: Promise<{ blob: Blob; file: string }> | null = null;
+/**
+ * A migrated PGlite database as a tarball: cloning it is 10x faster than initdb +
+ * migrations, and every test process (and a hub child process) reuses the one on disk.
+ */
+function pgliteSnapshotEntry(): Promise<{ blob: Blob; file: string }> {
   snapshot ??= (async () => {
+    const file = snapshotCacheFile();
+    if (fs.existsSync(file)) return { blob: new Blob([fs.readFileSync(file)]), file };
     const db = await openDatabase({ dataDir: 'memory://' });
     const blob = await db.dumpDataDir!();
     await db.close();
-    return blob;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Several test processes may build it at once: each writes its own file, the rename is atomic.
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, Buffer.from(await blob.arrayBuffer()));
+    fs.renameSync(tmp, file);
+    return { blob, file };
   })();
   return snapshot;
+}
+
+function pgliteSnapshot(): Promise<Blob> {
+  return pgliteSnapshotEntry().then((s) => s.blob);
+}
+
+/** The migrated snapshot as a file, for a hub started in another process (CHANNELSYNC_TEST_SNAPSHOT). */
+export function pgliteSnapshotFile(): Promise<string> {
+  return pgliteSnapshotEntry().then((s) => s.file);
 }
 
 /** A fresh, empty, migrated database of the given kind; `drop()` removes it. */

@@ -51,17 +51,20 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 }
 
 /**
- * A real HTTP proxy in front of a storefront that counts the pages read and can break
- * list pages from a given offset on: what a store does when it falls over mid-scan.
+ * A real HTTP proxy in front of a storefront that counts the pages read, can slow reads
+ * down, and can break list pages from a given offset on (a store falling over mid-scan).
  */
 export async function startBreakingProxy(shop: Storefront): Promise<{
-  productsUrl: string; ordersUrl: string; breakFrom: number | null; readonly reads: number; close(): Promise<void>;
+  productsUrl: string; ordersUrl: string; breakFrom: number | null; readDelayMs: number; readonly reads: number; close(): Promise<void>;
 }> {
   const target = new URL(shop.url);
-  const state = { breakFrom: null as number | null, reads: 0 };
-  const server: Server = createServer((req, res) => {
+  const state = { breakFrom: null as number | null, reads: 0, readDelayMs: 0 };
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
-    if (req.method === 'GET') state.reads++;
+    if (req.method === 'GET') {
+      state.reads++;
+      if (state.readDelayMs > 0) await new Promise((r) => setTimeout(r, state.readDelayMs));
+    }
     const offset = Number(url.searchParams.get('offset') ?? 0);
     if (req.method === 'GET' && state.breakFrom !== null && offset >= state.breakFrom) {
       req.resume();
@@ -84,6 +87,8 @@ export async function startBreakingProxy(shop: Storefront): Promise<{
     get breakFrom() { return state.breakFrom; },
     set breakFrom(v: number | null) { state.breakFrom = v; },
     get reads() { return state.reads; },
+    get readDelayMs() { return state.readDelayMs; },
+    set readDelayMs(v: number) { state.readDelayMs = v; },
     close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };
 }
