@@ -1,0 +1,339 @@
+import { useState } from 'react';
+import { api, ApiError, type Connection, type FieldMode, type Settings } from '../api';
+import { hubStore } from '../store';
+import { Confirm, Modal } from '../ui/Modal';
+import { CopyButton, Field, Switch, Tabs } from '../ui/Form';
+import { Icon } from '../ui/Icon';
+import { toast } from '../ui/Toast';
+import { dateTime, money } from '../format';
+import { generateKey } from './AddConnection';
+import { ConnectionAvatar, kindLabel } from './Connections';
+
+const PRODUCT_FIELDS: Array<[string, string]> = [
+  ['title', 'Title'], ['description', 'Description'], ['brand', 'Brand'], ['mpn', 'MPN'], ['model', 'Model'], ['url', 'URL'],
+  ['tags', 'Tags'], ['categories', 'Categories'], ['status', 'Status (publish / order)'], ['deliveryDays', 'Delivery time'],
+];
+const ORDER_FIELDS: Array<[string, string]> = [['shipments', 'Shipments and tracking'], ['invoice', 'Invoice'], ['messages', 'Messages'], ['notes', 'Notes']];
+
+interface Thresholds { lowStock: number; lowPrice: number; badPrice: number; massDeleteShare: number }
+const VARIATION_FIELDS: Array<[string, string]> = [
+  ['price', 'Price'], ['stock', 'Stock'], ['barcode', 'Barcode'], ['size', 'Size'], ['color', 'Color'], ['images', 'Images'], ['videos', 'Videos'],
+];
+
+type Tab = 'general' | 'fields' | 'absorb' | 'rules' | 'clocks';
+
+/** What the price rule does to a price, as the hub computes it (engine/rules.ts). */
+export function applyPriceRule(amount: number, rule: Settings['price']): number {
+  const raw = amount * (1 + rule.marginPercent / 100) + rule.add;
+  if (rule.round === 'integer') return Math.round(raw);
+  if (rule.round === 'cents99') return raw <= 0 ? 0 : Math.floor(raw) + 0.99;
+  return Math.round(raw * 100) / 100;
+}
+
+/** The settings window: per-field detect/write, absorb, price and stock rules, key and clocks. */
+export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => void }) {
+  const [tab, setTab] = useState<Tab>('general');
+  // Order fields and thresholds only where this hub's settings have them (its settings schema is strict).
+  const known = c.settings.fields ?? {};
+  const thresholdsNow = c.settings.thresholds as Thresholds | undefined;
+  const orderFields = thresholdsNow || ORDER_FIELDS.some(([f]) => f in known) ? ORDER_FIELDS : [];
+  const [thresholds, setThresholds] = useState(() => thresholdsNow ? {
+    lowStock: String(thresholdsNow.lowStock), lowPrice: String(thresholdsNow.lowPrice), badPrice: String(thresholdsNow.badPrice),
+    massDeleteShare: String(Math.round(thresholdsNow.massDeleteShare * 100)),
+  } : null);
+  const [name, setName] = useState(c.name);
+  const [config, setConfig] = useState<Record<string, unknown>>({ ...c.config });
+  const [fields, setFields] = useState<Record<string, FieldMode>>(() => {
+    const out: Record<string, FieldMode> = {};
+    for (const [f] of [...PRODUCT_FIELDS, ...VARIATION_FIELDS, ...orderFields]) out[f] = { detect: c.settings.fields?.[f]?.detect ?? true, write: c.settings.fields?.[f]?.write ?? true };
+    return out;
+  });
+  const [absorb, setAbsorb] = useState({ ...c.settings.absorb });
+  const [price, setPrice] = useState({ marginPercent: String(c.settings.price.marginPercent), add: String(c.settings.price.add), round: c.settings.price.round });
+  const [stock, setStock] = useState({ buffer: String(c.settings.stock.buffer), max: c.settings.stock.max === null ? '' : String(c.settings.stock.max) });
+  const [error, setError] = useState<{ message: string; field?: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [confirmReset, setConfirmReset] = useState(false);
+  const [newKey, setNewKey] = useState(false);
+
+  const err = (f: string) => (error?.field === f ? error.message : undefined);
+
+  const save = async () => {
+    setError(null);
+    const num = (v: string, field: string, int: boolean): number | null => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || (int && !Number.isInteger(n))) {
+        setError({ field, message: `${int ? 'A whole number' : 'A number'} is needed here.` });
+        setTab('rules');
+        return null;
+      }
+      return n;
+    };
+    const marginPercent = num(price.marginPercent, 'settings.price.marginPercent', false);
+    const add = num(price.add, 'settings.price.add', false);
+    const buffer = num(stock.buffer, 'settings.stock.buffer', true);
+    const max = stock.max.trim() === '' ? null : num(stock.max, 'settings.stock.max', true);
+    if (marginPercent === null || add === null || buffer === null || (stock.max.trim() !== '' && max === null)) return;
+    let thresholdPatch: Thresholds | undefined;
+    if (thresholds) {
+      const lowStock = num(thresholds.lowStock, 'settings.thresholds.lowStock', false);
+      const lowPrice = num(thresholds.lowPrice, 'settings.thresholds.lowPrice', false);
+      const badPrice = num(thresholds.badPrice, 'settings.thresholds.badPrice', false);
+      const share = num(thresholds.massDeleteShare, 'settings.thresholds.massDeleteShare', false);
+      if (lowStock === null || lowPrice === null || badPrice === null || share === null) return;
+      thresholdPatch = { lowStock, lowPrice, badPrice, massDeleteShare: share / 100 };
+    }
+
+    const fieldPatch: Record<string, FieldMode> = {};
+    for (const [f, m] of Object.entries(fields)) {
+      const was = { detect: c.settings.fields?.[f]?.detect ?? true, write: c.settings.fields?.[f]?.write ?? true };
+      if (was.detect !== m.detect || was.write !== m.write || c.settings.fields?.[f]) fieldPatch[f] = m;
+    }
+    // Only changed configuration is sent: masked secrets stay as they are.
+    const configPatch: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(config)) if (v !== c.config[k]) configPatch[k] = v;
+    const body: Record<string, unknown> = {
+      settings: { absorb, fields: fieldPatch, price: { marginPercent, add, round: price.round }, stock: { buffer, max }, ...(thresholdPatch ? { thresholds: thresholdPatch } : {}) },
+    };
+    if (name.trim() !== c.name) body.name = name.trim();
+    if (Object.keys(configPatch).length) body.config = configPatch;
+    setBusy(true);
+    try {
+      const next = await api<Connection>('PATCH', `/api/connections/${c.id}`, body);
+      hubStore.replaceConnection(next);
+      toast('success', `${next.name} saved`, 'Pending changes are being recomputed with the new settings.');
+      onClose();
+    } catch (e) {
+      if (e instanceof ApiError) {
+        setError({ message: e.message, field: e.field });
+        if (e.field?.startsWith('config') || e.field === 'name') setTab('general');
+        else if (e.field?.startsWith('settings.fields')) setTab('fields');
+        else if (e.field?.startsWith('settings.price') || e.field?.startsWith('settings.stock') || e.field?.startsWith('settings.thresholds')) setTab('rules');
+      } else setError({ message: String(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const resetClocks = async () => {
+    setBusy(true);
+    try {
+      await api('POST', `/api/connections/${c.id}/clocks/reset`, {});
+      await hubStore.reloadConnection(c.id);
+      toast('success', `Clocks of ${c.name} reset`, 'The next fetch rescans everything from the start.');
+      setConfirmReset(false);
+    } catch (e) {
+      if (e instanceof ApiError && e.missing) toast('error', 'This hub cannot reset clocks yet', 'It has no POST /api/connections/:id/clocks/reset; update the hub.');
+      else toast('error', 'Could not reset the clocks', (e as Error).message);
+      setConfirmReset(false);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const setAll = (col: 'detect' | 'write', value: boolean) => {
+    const out: Record<string, FieldMode> = {};
+    for (const [f, m] of Object.entries(fields)) out[f] = { ...m, [col]: value };
+    setFields(out);
+  };
+
+  const example = 100;
+  const rule = { marginPercent: Number(price.marginPercent) || 0, add: Number(price.add) || 0, round: price.round };
+  const isCustom = c.kind === 'custom';
+  const clocks = Object.entries(c.clocks ?? {});
+  const generalError = error && (!error.field || error.field === 'name' || error.field.startsWith('config')) ? error : null;
+
+  return (
+    <>
+      <Modal title={`Settings of ${c.name}`} subtitle={kindLabel(c.kind)} icon={<ConnectionAvatar c={c} size={36} />} onClose={onClose} size="lg"
+        footer={<>
+          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          <button type="button" className="btn btn-primary" onClick={save} disabled={busy}>{busy ? 'Saving…' : 'Save settings'}</button>
+        </>}>
+        <Tabs label="Settings sections" value={tab} onChange={setTab} tabs={[
+          ['general', 'General'], ['fields', 'Fields'], ['absorb', 'Absorb'], ['rules', 'Price & stock'], ['clocks', 'Clocks'],
+        ]} />
+        <div className="tab-panel" role="tabpanel">
+          {error && !err(error.field ?? '') && !generalError && <div className="callout callout-error" role="alert"><Icon name="error" size={16} />{error.message}</div>}
+
+          {tab === 'general' && (
+            <div className="form">
+              {generalError && !['name', 'config.productsUrl', 'config.ordersUrl', 'config.key'].includes(generalError.field ?? '') && (
+                <div className="callout callout-error" role="alert"><Icon name="error" size={16} />{generalError.message}</div>
+              )}
+              <Field label="Name" error={err('name')}>{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
+              {isCustom && (
+                <>
+                  <Field label="Products URL" error={err('config.productsUrl')}>
+                    {(p) => <input {...p} type="url" value={String(config.productsUrl ?? '')} onChange={(e) => setConfig({ ...config, productsUrl: e.target.value })} spellCheck={false} />}
+                  </Field>
+                  <Field label="Orders URL" error={err('config.ordersUrl')}>
+                    {(p) => <input {...p} type="url" value={String(config.ordersUrl ?? '')} onChange={(e) => setConfig({ ...config, ordersUrl: e.target.value })} spellCheck={false} />}
+                  </Field>
+                  <Field label="Connection key" error={err('config.key')}
+                    help={newKey ? 'New key: paste it into the storefront before the next job, or the store will be refused.' : 'The storefront sends this key back with every answer. Generate a new one to re-authenticate.'}>
+                    {(p) => (
+                      <div className="input-group">
+                        <input {...p} className="mono" value={String(config.key ?? '')} onChange={(e) => setConfig({ ...config, key: e.target.value })} spellCheck={false} />
+                        <CopyButton value={String(config.key ?? '')} label="Copy key" />
+                        <button type="button" className="btn" onClick={() => { setConfig({ ...config, key: generateKey() }); setNewKey(true); }}><Icon name="key" size={16} />New key</button>
+                      </div>
+                    )}
+                  </Field>
+                </>
+              )}
+              {!isCustom && (
+                <dl className="kv">
+                  {Object.entries(c.config).map(([k, v]) => <div key={k}><dt>{k}</dt><dd className="mono">{typeof v === 'object' ? JSON.stringify(v) : String(v)}</dd></div>)}
+                </dl>
+              )}
+            </div>
+          )}
+
+          {tab === 'fields' && (
+            <div>
+              <p className="muted small intro">
+                <strong>Detect</strong>: changes made on {c.name} flow into the hub. <strong>Write</strong>: the hub writes this field to {c.name}. Turn both off to ignore a field here.
+              </p>
+              <div className="table-scroll">
+                <table className="table fields-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">Field</th>
+                      <th scope="col" className="center">Detect <button type="button" className="link-btn small" onClick={() => setAll('detect', !Object.values(fields).every((m) => m.detect))}>all</button></th>
+                      <th scope="col" className="center">Write <button type="button" className="link-btn small" onClick={() => setAll('write', !Object.values(fields).every((m) => m.write))}>all</button></th>
+                      <th scope="col" className="hide-xs">Mode</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {([['Product', PRODUCT_FIELDS], ['Variations', VARIATION_FIELDS], ['Sales orders', orderFields]] as const).filter(([, list]) => list.length > 0).map(([group, list]) => [
+                      <tr key={group} className="group-row"><th colSpan={4} scope="colgroup">{group}</th></tr>,
+                      ...list.map(([f, label]) => {
+                        const m = fields[f];
+                        const mode = m.detect && m.write ? 'Read and write' : m.detect ? 'Read only' : m.write ? 'Write only' : 'Ignored';
+                        return (
+                          <tr key={f}>
+                            <th scope="row">{label}</th>
+                            <td className="center"><input type="checkbox" className="switch" role="switch" checked={m.detect} aria-label={`Detect ${label} changes`}
+                              onChange={(e) => setFields({ ...fields, [f]: { ...m, detect: e.target.checked } })} /></td>
+                            <td className="center"><input type="checkbox" className="switch" role="switch" checked={m.write} aria-label={`Write ${label}`}
+                              onChange={(e) => setFields({ ...fields, [f]: { ...m, write: e.target.checked } })} /></td>
+                            <td className="hide-xs"><span className={`tag ${mode === 'Read and write' ? 'tag-ok' : mode === 'Ignored' ? 'tag-muted' : 'tag-warn'}`}>{mode}</span></td>
+                          </tr>
+                        );
+                      }),
+                    ])}
+                  </tbody>
+                </table>
+              </div>
+            </div>
+          )}
+
+          {tab === 'absorb' && (
+            <div className="form">
+              <p className="muted small intro">Absorbing clones records first seen on your other connections into {c.name}. Nothing is written until you send.</p>
+              <Switch checked={absorb.products} onChange={(v) => setAbsorb({ ...absorb, products: v })} label="Absorb new products"
+                help={`Products found on other connections are planned as creations on ${c.name} (green).`} />
+              <Switch checked={absorb.orders} onChange={(v) => setAbsorb({ ...absorb, orders: v })} label="Absorb new sales orders"
+                help="For the connection that fulfils orders: marketplace orders are forwarded to it." />
+            </div>
+          )}
+
+          {tab === 'rules' && (
+            <div className="form rules">
+              <fieldset className="fieldset">
+                <legend>Price rule</legend>
+                <div className="form-row">
+                  <Field label="Margin" error={err('settings.price.marginPercent')}>
+                    {(p) => <div className="input-suffix"><input {...p} inputMode="decimal" value={price.marginPercent} onChange={(e) => setPrice({ ...price, marginPercent: e.target.value })} /><span>%</span></div>}
+                  </Field>
+                  <Field label="Fixed add" error={err('settings.price.add')}>
+                    {(p) => <input {...p} inputMode="decimal" value={price.add} onChange={(e) => setPrice({ ...price, add: e.target.value })} />}
+                  </Field>
+                  <Field label="Rounding" error={err('settings.price.round')}>
+                    {(p) => (
+                      <select {...p} value={price.round} onChange={(e) => setPrice({ ...price, round: e.target.value as Settings['price']['round'] })}>
+                        <option value="none">To the cent</option>
+                        <option value="cents99">Ending in .99</option>
+                        <option value="integer">Whole amounts</option>
+                      </select>
+                    )}
+                  </Field>
+                </div>
+                <p className="preview"><Icon name="info" size={14} />A hub price of <strong>{money(example, 'USD')}</strong> shows on {c.name} as <strong>{money(applyPriceRule(example, rule), 'USD')}</strong>.</p>
+              </fieldset>
+              <fieldset className="fieldset">
+                <legend>Stock rule</legend>
+                <div className="form-row">
+                  <Field label="Safety buffer" help="Units held back from this platform." error={err('settings.stock.buffer')}>
+                    {(p) => <input {...p} inputMode="numeric" value={stock.buffer} onChange={(e) => setStock({ ...stock, buffer: e.target.value })} />}
+                  </Field>
+                  <Field label="Show at most" help="Leave empty for no maximum." error={err('settings.stock.max')}>
+                    {(p) => <input {...p} inputMode="numeric" value={stock.max} placeholder="No maximum" onChange={(e) => setStock({ ...stock, max: e.target.value })} />}
+                  </Field>
+                </div>
+                <p className="preview"><Icon name="info" size={14} />With 25 in stock, {c.name} shows <strong>{Math.min(Math.max(0, 25 - (Number(stock.buffer) || 0)), stock.max.trim() === '' ? Infinity : Number(stock.max) || 0)}</strong>.</p>
+              </fieldset>
+              {thresholds && (
+                <fieldset className="fieldset">
+                  <legend>Thresholds</legend>
+                  <div className="form-row">
+                    <Field label="Low stock at or below" error={err('settings.thresholds.lowStock')}>
+                      {(p) => <input {...p} inputMode="numeric" value={thresholds.lowStock} onChange={(e) => setThresholds({ ...thresholds, lowStock: e.target.value })} />}
+                    </Field>
+                    <Field label="Low price below" error={err('settings.thresholds.lowPrice')}>
+                      {(p) => <input {...p} inputMode="decimal" value={thresholds.lowPrice} onChange={(e) => setThresholds({ ...thresholds, lowPrice: e.target.value })} />}
+                    </Field>
+                    <Field label="Bad price at or below" error={err('settings.thresholds.badPrice')}>
+                      {(p) => <input {...p} inputMode="decimal" value={thresholds.badPrice} onChange={(e) => setThresholds({ ...thresholds, badPrice: e.target.value })} />}
+                    </Field>
+                    <Field label="Mass-delete guard" help="A rescan that would mark more than this share gone marks nothing." error={err('settings.thresholds.massDeleteShare')}>
+                      {(p) => <div className="input-suffix"><input {...p} inputMode="numeric" value={thresholds.massDeleteShare} onChange={(e) => setThresholds({ ...thresholds, massDeleteShare: e.target.value })} /><span>%</span></div>}
+                    </Field>
+                  </div>
+                </fieldset>
+              )}
+            </div>
+          )}
+
+          {tab === 'clocks' && (
+            <div className="form">
+              <p className="muted small intro">
+                Clocks remember how far each scan of {c.name} got, so a fetch reads only what changed since. Resetting them makes the next fetch a full rescan:
+                records no longer found there are then marked gone in the hub (nothing is deleted on any platform).
+              </p>
+              {clocks.length === 0 ? (
+                <div className="empty-inline"><Icon name="clock" size={16} />No clocks yet: the next fetch is a full scan anyway.</div>
+              ) : (
+                <table className="table">
+                  <thead><tr><th scope="col">Entity</th><th scope="col">Last scan</th><th scope="col">Complete</th></tr></thead>
+                  <tbody>
+                    {clocks.map(([entity, v]) => {
+                      const clock = (v ?? {}) as Record<string, unknown>;
+                      return (
+                        <tr key={entity}>
+                          <th scope="row">{entity}</th>
+                          <td>{dateTime(clock.lastScanAt ?? clock.at ?? clock.updatedAt)}</td>
+                          <td>{clock.complete === false ? <span className="tag tag-warn">interrupted</span> : <span className="tag tag-ok">yes</span>}</td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              )}
+              <div>
+                <button type="button" className="btn btn-danger-outline" onClick={() => setConfirmReset(true)}><Icon name="reset" size={16} />Reset clocks…</button>
+              </div>
+            </div>
+          )}
+        </div>
+      </Modal>
+      {confirmReset && (
+        <Confirm title={`Reset the clocks of ${c.name}?`} confirmLabel="Reset clocks" danger busy={busy} onCancel={() => setConfirmReset(false)} onConfirm={resetClocks}>
+          <p>This <strong>forces a full rescan</strong>: the next fetch reads every product and order on {c.name} again from the start, which takes longer on a large catalog.</p>
+          <p className="muted">Records missing from that rescan are marked gone in the hub. If the rescan finds nothing or far fewer records than before, nothing is marked gone and an issue is raised instead.</p>
+        </Confirm>
+      )}
+    </>
+  );
+}

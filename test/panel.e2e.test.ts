@@ -1,0 +1,340 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startTestHub, type TestHub } from './helpers/hub.js';
+import { startStorefront, type Storefront } from '../src/storefront/server.js';
+import { demoProduct } from '../src/storefront/catalog.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const OUT = path.join(ROOT, 'test-output');
+const TOKEN = 'panel-e2e-admin-token-7f3a9c';
+const HOSTILE = '<img src=x onerror="window.__pwned=1"><b>Bold</b> Tee';
+const PRODUCTS = 36;
+
+// The panel runs in a real headless Chromium (Debian's package) against a real hub and two
+// reference storefronts on loopback; only the public HTTP API sits between the panel and the hub.
+describe('web panel (pglite, headless Chromium)', () => {
+  let hub: TestHub;
+  let a: Storefront;
+  let b: Storefront | undefined;
+  let browser: Browser;
+  let page: Page;
+
+  const shot = async (name: string) => {
+    await page.waitForTimeout(150); // let transitions settle so the picture is what a merchant sees
+    await page.screenshot({ path: path.join(OUT, `panel-${name}.png`), fullPage: true });
+  };
+  const card = (name: string) => page.locator(`article[data-connection="${name}"]`);
+  const goto = async (label: 'Connections' | 'Products' | 'Orders' | 'Troubleshoot') => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
+  };
+  const dotCount = (status: string, connection: string) =>
+    page.locator(`tbody .dot[data-status="${status}"][aria-label^="${connection}:"]`).count();
+
+  beforeAll(async () => {
+    // The panel is built from its sources when missing or stale (same script as `npm start`).
+    const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-panel.mjs')], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`building the panel failed:\n${build.stdout}\n${build.stderr}`);
+    fs.mkdirSync(OUT, { recursive: true });
+    const products = Array.from({ length: PRODUCTS }, (_, i) => demoProduct(i));
+    products[5] = { ...products[5], title: HOSTILE };
+    a = await startStorefront({ key: 'shop-a-key-0123456789', products });
+    hub = await startTestHub('pglite', { adminToken: TOKEN });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1 });
+    page.setDefaultTimeout(20_000);
+    // Product images point at hosts that do not exist here: answer them at once instead of waiting on DNS.
+    await page.route((url) => !url.href.startsWith(hub.url), (route) => route.abort());
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+    await a?.close();
+    await b?.close();
+  });
+
+  it('asks for a token, says clearly when it is wrong, and signs in with the right one', async () => {
+    await page.goto(hub.url);
+    await page.getByRole('heading', { name: 'Sign in to your hub' }).waitFor();
+    await shot('01-sign-in');
+    await page.getByLabel('API token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('That token was not accepted by this hub');
+    await shot('02-sign-in-wrong-token');
+    await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Connect your first storefront' }).waitFor();
+    await shot('03-connections-empty');
+  });
+
+  it('adds two connections (typed key, generated key), scans the first, and shows queued changes on the second', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'Add a connection' });
+    await dialog.getByText('Custom storefront').waitFor();
+    await shot('04-add-connection-kind');
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    // A wrong address is named before anything is created.
+    await dialog.getByLabel('Name').fill('Shop A');
+    await dialog.getByLabel('Connection key').fill(a.key);
+    await dialog.getByLabel('Products URL').fill('not a url');
+    await dialog.getByLabel('Orders URL').fill(a.ordersUrl);
+    await dialog.getByRole('button', { name: 'Connect' }).click();
+    await dialog.getByText('productsUrl must be a full http:// or https:// address').waitFor();
+    await dialog.getByLabel('Products URL').fill(a.productsUrl);
+    await dialog.getByRole('button', { name: 'Connect' }).click();
+    await dialog.getByRole('heading', { name: 'Shop A is connected' }).waitFor();
+    await dialog.getByRole('button', { name: 'Scan now' }).click();
+    const shopA = card('Shop A');
+    await shopA.locator('[data-testid="job-summary"]').getByText('Fetch finished').waitFor();
+    expect(await shopA.locator('[data-testid="job-summary"]').textContent()).toContain(`${PRODUCTS} products scanned · ${PRODUCTS} new`);
+
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await dialog.getByLabel('Name').waitFor();
+    expect(await dialog.getByRole('alert').count()).toBe(0);
+    await dialog.getByLabel('Name').fill('Shop B');
+    await dialog.getByRole('button', { name: 'Generate' }).click();
+    const key = await dialog.getByLabel('Connection key').inputValue();
+    expect(key).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    // The merchant pastes the generated key into their storefront: here, the storefront starts with it.
+    b = await startStorefront({ key, products: [] });
+    await dialog.getByLabel('Products URL').fill(b.productsUrl);
+    await dialog.getByLabel('Orders URL').fill(b.ordersUrl);
+    await dialog.getByRole('switch', { name: 'Copy new products from my other connections into this one' }).check();
+    await shot('05-add-connection-details');
+    await dialog.getByRole('button', { name: 'Connect' }).click();
+    await dialog.getByRole('heading', { name: 'Shop B is connected' }).waitFor();
+    expect(await dialog.getByTestId('connection-key').textContent()).toBe(key);
+    await dialog.getByRole('button', { name: 'Scan now' }).click();
+    await card('Shop B').locator('[data-testid="job-summary"]').getByText('Fetch finished').waitFor();
+
+    // Absorb plans every product of A as a creation on B: the red badge on Send counts them.
+    const badge = card('Shop B').getByTestId('send-badge');
+    await page.waitForFunction(() => document.querySelector('article[data-connection="Shop B"] [data-testid="send-badge"]')?.textContent === '36');
+    expect(await badge.textContent()).toBe(String(PRODUCTS));
+    await shot('06-connections-queued');
+  });
+
+  it('shows green dots for pending creations, and they turn gray after a sync', async () => {
+    await goto('Products');
+    await page.getByRole('heading', { name: 'Products', level: 1 }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 36);
+    expect(await dotCount('insert', 'Shop B')).toBe(PRODUCTS);
+    expect(await dotCount('live', 'Shop A')).toBe(PRODUCTS);
+    await shot('07-products-green');
+
+    await goto('Connections');
+    const shopB = card('Shop B');
+    await shopB.getByRole('button', { name: 'Sync', exact: true }).click();
+    await shopB.locator('[data-testid="job-summary"]').getByText('Sync finished').waitFor({ timeout: 30_000 });
+    expect(await shopB.locator('[data-testid="job-summary"]').textContent()).toContain(`${PRODUCTS} products created`);
+    await shopB.getByTestId('send-badge').waitFor({ state: 'detached' });
+    expect(b!.products.size).toBe(PRODUCTS);
+    await shot('08-connections-synced');
+
+    await goto('Products');
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 36 && document.querySelectorAll('tbody .dot[data-status="insert"]').length === 0);
+    expect(await dotCount('live', 'Shop B')).toBe(PRODUCTS);
+    await shot('09-products-gray');
+  });
+
+  it('searches with intersected sets and gets exactly the right rows', async () => {
+    // Two products change price on Shop A: after a fetch, Shop B has exactly those two to update.
+    const changed = [...a.products.values()].slice(10, 12);
+    for (const p of changed) p.variations![0].prices![0].number = '9.99';
+    await goto('Connections');
+    // A slow store keeps the scan going long enough to watch it: phase and counts arrive by server-sent events.
+    a.setFaults({ delayMs: 1500 });
+    await card('Shop A').getByRole('button', { name: 'Fetch', exact: true }).click();
+    const progress = card('Shop A').getByTestId('job-progress');
+    await progress.getByText('Scanning').waitFor();
+    expect(await progress.getByRole('progressbar').count()).toBe(1);
+    await shot('09b-connections-progress');
+    a.setFaults({});
+    await page.waitForFunction(() => document.querySelector('article[data-connection="Shop B"] [data-testid="send-badge"]')?.textContent === '2');
+    expect(await card('Shop A').getByTestId('job-summary').textContent()).toContain('2 changed');
+
+    await goto('Products');
+    const search = page.getByRole('combobox', { name: 'Search products by sets' });
+    await search.click();
+    await page.getByRole('listbox', { name: 'Sets' }).waitFor();
+    await search.fill('pending updates');
+    await page.getByRole('option', { name: /with pending updates to "Shop B"/ }).waitFor();
+    await shot('10-search-autocomplete');
+    await page.getByRole('option', { name: /with pending updates to "Shop B"/ }).click();
+    await search.fill('on "Shop A"');
+    await search.press('Enter');
+    await page.getByRole('list', { name: 'Chosen sets' }).getByText('on "Shop A"').waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 2);
+    const skus = await page.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-sku')).sort());
+    expect(skus).toEqual(changed.map((p) => p.sku).sort());
+    expect(await dotCount('update', 'Shop B')).toBe(2);
+    expect(page.url()).toContain('q=');
+    await shot('11-search-result');
+
+    // Removing a chip widens the set again; a set the hub does not understand is explained.
+    await page.getByRole('button', { name: 'Remove set with pending updates to "Shop B"' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 36);
+    await search.fill('with unicorns');
+    await search.press('Enter');
+    const err = page.locator('.setsearch-error');
+    await err.waitFor();
+    expect(await err.textContent()).toContain('with unicorns');
+    await page.getByRole('button', { name: 'Remove set with unicorns' }).click();
+    await page.getByRole('button', { name: 'Remove set on "Shop A"' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 36);
+  });
+
+  it('opens a record: the hub record beside each connection, the pending change in colour with old and new', async () => {
+    const target = [...a.products.values()][10];
+    expect(target.title).toBe('Orbit Audio Performance Yoga Mat');
+    await page.locator(`tbody tr[data-sku="${target.sku}"]`).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: target.title as string }).waitFor();
+    const compare = page.getByRole('region', { name: 'The hub record beside each connection' });
+    await compare.waitFor();
+    const changedCell = compare.locator('td[data-change="update"]').first();
+    await changedCell.waitFor();
+    const text = (await changedCell.textContent()) ?? '';
+    expect(text).toContain('$9.99');
+    expect(await compare.locator('td[data-change="update"]').count()).toBe(1);
+    await shot('12-record-detail');
+    // History answers "why did my price change?": the fetch of Shop A changed it.
+    await page.getByRole('tab', { name: /History/ }).click();
+    const history = page.getByRole('list', { name: 'History' });
+    await history.waitFor();
+    expect(await history.textContent()).toMatch(/changed by Shop A/);
+    await shot('12b-record-history');
+
+    // Editing the hub record plans the change on every connection that writes the field.
+    await page.getByRole('tab', { name: /Across connections/ }).click();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByLabel('Hub title').fill('Orbit Yoga Mat, new edition');
+    await shot('12c-record-edit');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Orbit Yoga Mat, new edition' }).waitFor();
+    const titleRow = compare.locator('tr', { has: page.getByRole('rowheader', { name: 'Title', exact: true }) });
+    await titleRow.locator('td[data-change="update"]').nth(1).waitFor();
+    expect(await titleRow.locator('td[data-change="update"]').count()).toBe(2);
+    const id = page.url().split('/').pop();
+    expect((await hub.api('GET', `/api/products/${id}`, undefined, TOKEN)).body.title).toBe('Orbit Yoga Mat, new edition');
+  });
+
+  it('opens the settings (with the clock reset confirmation), the stats chart, the issues popover and troubleshoot', async () => {
+    await goto('Connections');
+    await card('Shop B').getByRole('button', { name: 'Settings of Shop B' }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings of Shop B' });
+    await settings.waitFor();
+    await settings.getByRole('tab', { name: 'Fields' }).click();
+    await settings.getByRole('switch', { name: 'Write Description' }).waitFor();
+    await shot('13-settings-fields');
+    await settings.getByRole('tab', { name: 'Price & stock' }).click();
+    await settings.getByLabel('Margin').fill('abc');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText('A number is needed here.').waitFor();
+    await settings.getByLabel('Margin').fill('20');
+    await settings.getByLabel('Rounding').selectOption('cents99');
+    expect(await settings.locator('.preview').first().textContent()).toContain('$120.99');
+    await shot('14-settings-rules');
+    await settings.getByRole('tab', { name: 'Clocks' }).click();
+    await settings.getByRole('button', { name: 'Reset clocks…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Reset the clocks of Shop B?' });
+    expect(await confirm.textContent()).toContain('forces a full rescan');
+    await shot('15-settings-clock-reset');
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.waitFor({ state: 'detached' });
+    const saved = (await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items.find((c: { name: string }) => c.name === 'Shop B');
+    expect(saved.settings.price).toEqual({ marginPercent: 20, add: 0, round: 'cents99' });
+
+    await card('Shop B').getByRole('button', { name: 'Stats of Shop B' }).click();
+    const stats = page.getByRole('dialog', { name: 'Stats of Shop B' });
+    await stats.getByRole('tab', { name: 'Throughput' }).click();
+    await stats.locator('svg.chart-svg rect').first().waitFor();
+    expect(await stats.locator('svg.chart-svg rect').count()).toBeGreaterThanOrEqual(2);
+    await shot('16-stats-throughput');
+    await stats.getByRole('button', { name: 'Close' }).last().click();
+
+    await page.getByRole('button', { name: /^Issues:/ }).click();
+    await page.getByRole('dialog', { name: 'Issues' }).waitFor();
+    await shot('17-issues-popover');
+    await page.getByRole('dialog', { name: 'Issues' }).getByRole('button', { name: 'Troubleshoot' }).click();
+    await page.getByRole('heading', { name: 'Troubleshoot', level: 1 }).waitFor();
+    await shot('18-troubleshoot');
+  });
+
+  it('lists sales orders with a dot per connection', async () => {
+    await goto('Orders');
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    const total = (await hub.api('GET', '/api/orders?limit=1', undefined, TOKEN)).body.total as number;
+    await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length === Math.min(n, 50), total);
+    if (total > 0) expect(await page.locator('tbody tr .dots').count()).toBe(Math.min(total, 50));
+    await shot('18b-orders');
+  });
+
+  it('never interprets product data as HTML', async () => {
+    await goto('Products');
+    const row = page.locator('tbody tr', { hasText: 'Bold' });
+    await row.waitFor();
+    expect(await row.locator('.row-title').textContent()).toBe(HOSTILE);
+    expect(await row.locator('img[src="x"], b').count()).toBe(0);
+    await row.getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: HOSTILE }).waitFor();
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
+  it('pausing a connection locks it: fetch, send and sync are disabled until it resumes', async () => {
+    await goto('Connections');
+    const shopB = card('Shop B');
+    await shopB.getByRole('button', { name: 'Pause Shop B' }).click();
+    await shopB.getByRole('button', { name: 'Resume Shop B' }).waitFor();
+    for (const name of ['Fetch', 'Sync']) expect(await shopB.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    expect(await shopB.getByRole('button', { name: /^Send/ }).isDisabled()).toBe(true);
+    expect(await shopB.getByTestId('state').textContent()).toBe('Paused');
+    expect(await card('Shop A').getByRole('button', { name: 'Fetch', exact: true }).isDisabled()).toBe(false);
+    const { body } = await hub.api('POST', `/api/connections/${(await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items[1].id}/send`, undefined, TOKEN);
+    expect(body.error.code).toBe('CS_PAUSED');
+    await shot('19-connection-paused');
+  });
+
+  it('works at phone width', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+      await shot('20-phone-connections');
+      const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(await overflow()).toBeLessThanOrEqual(0);
+      await goto('Products');
+      await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 36);
+      expect(await overflow()).toBeLessThanOrEqual(0);
+      await shot('21-phone-products');
+      await page.locator('tbody tr').first().getByRole('link').click();
+      await page.getByRole('region', { name: 'The hub record beside each connection' }).waitFor();
+      await shot('22-phone-record');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+  });
+
+  it('is keyboard reachable: tab to a connection button and press it', async () => {
+    await goto('Connections');
+    await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+    const shopB = card('Shop B');
+    await shopB.getByRole('button', { name: 'Settings of Shop B' }).focus();
+    await page.keyboard.press('Enter');
+    const settings = page.getByRole('dialog', { name: 'Settings of Shop B' });
+    await settings.waitFor();
+    await page.keyboard.press('Escape');
+    await settings.waitFor({ state: 'detached' });
+    // Focus goes back to the button that opened the window.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Settings of Shop B');
+  });
+});
