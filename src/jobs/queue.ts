@@ -186,29 +186,31 @@ export class JobQueue {
 
   private async execute(type: JobType, jobId: string, connectionId: string, ac: AbortController) {
     const { hub } = this;
-    const lanes: Partial<Record<'fetch' | 'send', { phase: Phase; done: number; total: number | null }>> = {};
+    // Products and orders report into lanes of their own; the job shows their sum.
+    const lanes: Record<string, { phase: Phase; done: number; total: number | null }> = {};
     let lastWrite = 0;
     let writing: Promise<unknown> = Promise.resolve();
     let latest: { phase: string; done: number; total: number | null } | null = null;
+    const report = (key: string, phase: Phase, done: number, total: number | null) => {
+      lanes[key] = { phase, done, total };
+      const all = Object.values(lanes);
+      const view = {
+        phase: all.length > 1 ? [...new Set(all.map((l) => l.phase))].join('+') : phase,
+        done: all.reduce((n, l) => n + l.done, 0),
+        total: all.some((l) => l.total === null) ? null : all.reduce((n, l) => n + (l.total ?? 0), 0),
+      };
+      latest = view;
+      const now = Date.now();
+      if (now - lastWrite >= 250) {
+        lastWrite = now;
+        writing = writing.then(() => this.update(jobId, view)).catch(() => undefined);
+      } else {
+        hub.events.emit('job-progress', { id: jobId, ...view });
+      }
+    };
     const ctx: JobContext = {
       hub, jobId, signal: ac.signal,
-      progress: (lane, phase, done, total) => {
-        lanes[lane] = { phase, done, total };
-        const all = Object.values(lanes);
-        const view = {
-          phase: all.length > 1 ? all.map((l) => l!.phase).join('+') : phase,
-          done: all.reduce((n, l) => n + l!.done, 0),
-          total: all.some((l) => l!.total === null) ? null : all.reduce((n, l) => n + (l!.total ?? 0), 0),
-        };
-        latest = view;
-        const now = Date.now();
-        if (now - lastWrite >= 250) {
-          lastWrite = now;
-          writing = writing.then(() => this.update(jobId, view)).catch(() => undefined);
-        } else {
-          hub.events.emit('job-progress', { id: jobId, ...view });
-        }
-      },
+      progress: (lane, phase, done, total) => report(lane, phase, done, total),
       checkpoint: async () => {
         if (this.stopping || ac.signal.aborted) throw new JobStopped('the hub is shutting down');
         if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
@@ -221,14 +223,15 @@ export class JobQueue {
     if (!conn) throw new ConnectorError('not_found', 'The connection was deleted');
     const summary: Record<string, unknown> = {};
     const parts: Promise<void>[] = [];
+    const ordersCtx: JobContext = { ...ctx, progress: (lane, phase, done, total) => report(`${lane}:orders`, phase, done, total) };
     // Products first, then orders: an order's lines are matched against the products just read.
     if (type === 'fetch' || type === 'sync') {
       parts.push(fetchProducts(ctx, conn, all).then((s) => { summary.fetch = s; })
-        .then(() => fetchOrders(ctx, conn, all)).then((s) => { summary.fetchOrders = s; }));
+        .then(() => fetchOrders(ordersCtx, conn, all)).then((s) => { summary.fetchOrders = s; }));
     }
     if (type === 'send' || type === 'sync') {
       parts.push(sendProducts(ctx, conn, all).then((s) => { summary.send = s; })
-        .then(() => sendOrders(ctx, conn, all)).then((s) => { summary.sendOrders = s; }));
+        .then(() => sendOrders(ordersCtx, conn, all)).then((s) => { summary.sendOrders = s; }));
     }
     const results = await Promise.allSettled(parts);
     await writing;
