@@ -82,6 +82,8 @@ function Shell({ onSignOut }: { onSignOut: (() => void) | null }) {
   else if (path === '/troubleshoot') page = <TroubleshootPage />;
   else if (path === '/' || path === '/connections') page = <ConnectionsPage />;
   else page = <NotFound />;
+  const section = NAV.find((n) => n.match(path))?.label;
+  useEffect(() => { document.title = section ? `${section} · channelsync` : 'channelsync'; }, [section]);
 
   return (
     <div className="shell">

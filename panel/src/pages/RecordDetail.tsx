@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react
 import { api, ApiError, apiOptional, type Change, type Connection, type DetailEquivalence, type Issue, type RecordDetail } from '../api';
 import { hubStore, useHub } from '../store';
 import { Link } from '../router';
-import { ago, dateTime, show } from '../format';
+import { ago, dateTime, money, show } from '../format';
 import { Icon } from '../ui/Icon';
 import { toast } from '../ui/Toast';
 import { Tabs } from '../ui/Form';
@@ -105,6 +105,10 @@ export function RecordDetailPage({ entity, id }: { entity: 'products' | 'orders'
             {isProduct && typeof rec.sku === 'string' && rec.sku && <span className="mono">{rec.sku}</span>}
             {isProduct && typeof rec.brand === 'string' && rec.brand && <span>{rec.brand}</span>}
             {isProduct && <span className={`tag ${rec.status === 'unpublished' ? 'tag-muted' : 'tag-ok'}`}>{String(rec.status ?? 'published')}</span>}
+            {!isProduct && (() => {
+              const o = orderSummary(rec);
+              return <><span className="tag">{o.status}</span><span>{o.buyer}</span><strong>{o.total}</strong><span className="muted">{dateTime(o.date)}</span></>;
+            })()}
             <span className="muted">Updated {ago(rec.updatedAt)}</span>
           </div>
         </div>
@@ -372,34 +376,48 @@ function PendingSummary({ conns }: { conns: Conns }) {
   );
 }
 
+const ORDER_ORDER = ['number', 'status', 'dateCreated', 'dateClosed', 'buyer', 'totals', 'currency', 'lines', 'shipments', 'invoice', 'shippingAddress', 'billingAddress', 'messages', 'notes'];
+const ORDER_LABELS: Record<string, string> = {
+  number: 'Number', status: 'Status', dateCreated: 'Placed', dateClosed: 'Closed', buyer: 'Buyer', totals: 'Totals', currency: 'Currency',
+  lines: 'Lines', shipments: 'Shipments', invoice: 'Invoice', shippingAddress: 'Shipping address', billingAddress: 'Billing address', messages: 'Messages', notes: 'Notes',
+};
+
 function OrderCompare({ rec, conns }: { rec: RecordDetail; conns: Conns }) {
   const maps = conns.map(({ e }) => changeMap(e));
-  const keys = Object.keys(rec).filter((k) => !ORDER_SKIP.has(k));
-  const label = (k: string) => k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
+  const rest = Object.keys(rec).filter((k) => !ORDER_SKIP.has(k) && !ORDER_ORDER.includes(k) && k !== 'reservations');
+  const keys = [...ORDER_ORDER.filter((k) => k in rec), ...rest];
+  const currency = typeof rec.currency === 'string' ? rec.currency : 'USD';
+  const label = (k: string) => ORDER_LABELS[k] ?? k.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase());
   return (
-    <section className="card compare-card">
+    <section className="card compare-card" aria-label="The hub record beside each connection">
       <div className="table-scroll">
         <table className="table compare">
           <thead>
             <tr>
               <th scope="col" className="col-field">Field</th>
               <th scope="col" className="col-hub"><span className="compare-head"><Icon name="database" size={14} />Hub record</span></th>
-              {conns.map(({ e, c }) => (
-                <th scope="col" key={e.id}><span className="compare-head">{c && <ConnectionAvatar c={c} size={20} />}{c?.name ?? 'Connection'}</span>
-                  <span className="muted small mono block">{e.externalId ? `#${e.externalId}` : 'not created yet'}</span></th>
-              ))}
+              {conns.map(({ e, c }) => {
+                const k = dotKind({ status: e.status });
+                return (
+                  <th scope="col" key={e.id}>
+                    <span className="compare-head">{c && <ConnectionAvatar c={c} size={20} />}<span>{c?.name ?? 'Connection'}</span><span className={`status-tag st-${k}`}>{STATUS_TEXT[k]}</span></span>
+                    <span className="muted small mono block">{e.externalId ? `#${e.externalId}` : 'not created yet'}</span>
+                  </th>
+                );
+              })}
             </tr>
           </thead>
           <tbody>
             {keys.map((k) => (
               <tr key={k}>
                 <th scope="row">{label(k)}</th>
-                <td className="cell-hub"><OrderValue v={rec[k]} /></td>
+                <td className="cell-hub"><OrderValue k={k} v={rec[k]} currency={currency} /></td>
                 {conns.map(({ e }, i) => {
                   const ch = maps[i].get(k);
                   if (ch) return <ChangeCell key={e.id} change={ch} field={k} insert={e.pending?.op === 'insert'} />;
                   const v = e.acknowledged?.[k];
-                  return <td key={e.id}>{v === undefined ? <span className="muted">—</span> : <OrderValue v={v} />}</td>;
+                  const same = v !== undefined && JSON.stringify(v) === JSON.stringify(rec[k]);
+                  return <td key={e.id} className={same ? 'same' : ''}>{v === undefined ? <span className="muted">—</span> : <OrderValue k={k} v={v} currency={currency} />}</td>;
                 })}
               </tr>
             ))}
@@ -410,15 +428,58 @@ function OrderCompare({ rec, conns }: { rec: RecordDetail; conns: Conns }) {
   );
 }
 
-function OrderValue({ v }: { v: unknown }): ReactNode {
+/** One order field, formatted the way a merchant reads it. */
+function OrderValue({ k, v, currency }: { k: string; v: unknown; currency: string }): ReactNode {
+  if (v === null || v === undefined || v === '') return <span className="muted">—</span>;
+  const o = (v && typeof v === 'object' ? v : {}) as Record<string, unknown>;
+  const m = (n: unknown) => (typeof n === 'number' ? money(n, currency) : '—');
+  if (k === 'dateCreated' || k === 'dateClosed') return <>{dateTime(v)}</>;
+  if (k === 'status') return <span className="tag">{String(v)}</span>;
+  if (k === 'buyer') {
+    const name = [o.firstName, o.lastName].filter(Boolean).join(' ') || String(o.name ?? '');
+    return <span className="stack">{name && <strong>{name}</strong>}{o.email ? <span>{String(o.email)}</span> : null}{o.phone ? <span className="muted">{String(o.phone)}</span> : null}</span>;
+  }
+  if (k === 'totals') {
+    return (
+      <span className="stack">
+        {(['subtotal', 'shipping', 'tax'] as const).filter((x) => typeof o[x] === 'number').map((x) => <span key={x} className="muted">{x} {m(o[x])}</span>)}
+        <strong>{m(o.total)}</strong>
+      </span>
+    );
+  }
+  if (k === 'lines' && Array.isArray(v)) {
+    if (v.length === 0) return <span className="muted">none</span>;
+    return (
+      <ul className="kv-list lines">
+        {v.map((line, i) => {
+          const l = line as Record<string, unknown>;
+          const what = String(l.sku || l.title || (l.productId ? `product ${String(l.productId)}${l.variationId ? ` / ${String(l.variationId)}` : ''}` : 'unmatched line'));
+          return (
+            <li key={i}>
+              <span className="mono">{Number(l.quantity ?? 0)} ×</span>{' '}
+              {typeof l.productRecordId === 'string' ? <Link to={`/products/${l.productRecordId}`}>{what}</Link> : <span>{what}</span>}
+              {typeof l.unitPrice === 'number' && <span className="muted"> @ {m(l.unitPrice)}</span>}
+            </li>
+          );
+        })}
+      </ul>
+    );
+  }
+  if ((k === 'shippingAddress' || k === 'billingAddress') && typeof v === 'object') {
+    const lines = [o.name, o.company, o.street, o.street2, [o.postalCode, o.city].filter(Boolean).join(' '), [o.region, o.country].filter(Boolean).join(', '), o.phone]
+      .filter((x) => typeof x === 'string' && x);
+    return lines.length ? <span className="stack">{lines.map((x, i) => <span key={i}>{String(x)}</span>)}</span> : <span className="muted">—</span>;
+  }
+  if (k === 'shipments' && Array.isArray(v)) {
+    if (v.length === 0) return <span className="muted">none</span>;
+    return <ul className="kv-list">{v.map((x, i) => { const s = x as Record<string, unknown>; return <li key={i}>{[s.carrier, s.trackingNumber].filter(Boolean).map(String).join(' · ') || 'shipment'}{typeof s.labelUrl === 'string' && /^https?:/.test(s.labelUrl) ? <> · <a href={s.labelUrl} target="_blank" rel="noreferrer noopener">label</a></> : null}</li>; })}</ul>;
+  }
   if (Array.isArray(v)) {
     if (v.length === 0) return <span className="muted">none</span>;
-    if (v.every((x) => x && typeof x === 'object')) {
-      return <ul className="kv-list">{v.map((x, i) => <li key={i}>{Object.entries(x as object).filter(([, y]) => y !== null && y !== '' && typeof y !== 'object').map(([a, b]) => `${a}: ${String(b)}`).join(' · ')}</li>)}</ul>;
-    }
+    return <ul className="kv-list">{v.map((x, i) => <li key={i}>{x && typeof x === 'object' ? Object.entries(x as object).filter(([, y]) => y !== null && y !== '' && typeof y !== 'object').map(([a, b]) => `${a}: ${String(b)}`).join(' · ') : String(x)}</li>)}</ul>;
   }
-  if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const entries = Object.entries(v as object).filter(([, y]) => y !== null && y !== '');
+  if (typeof v === 'object') {
+    const entries = Object.entries(o).filter(([, y]) => y !== null && y !== '');
     if (entries.length === 0) return <span className="muted">—</span>;
     return <ul className="kv-list">{entries.map(([a, b]) => <li key={a}><span className="muted">{a}</span> {show(b)}</li>)}</ul>;
   }
