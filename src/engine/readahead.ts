@@ -10,27 +10,27 @@ export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): As
   const buffer: T[] = [];
   let done = false;
   let failure: { error: unknown } | null = null;
-  let wake: (() => void) | null = null;
-  let space: (() => void) | null = null;
+  // Held in an object: TypeScript cannot see closures assign them and narrows plain lets to null.
+  const waiters: { wake: (() => void) | null; space: (() => void) | null } = { wake: null, space: null };
   let stopped = false;
 
   const pump = (async () => {
     try {
       while (!stopped) {
         if (buffer.length >= limit) {
-          await new Promise<void>((r) => { space = r; });
+          await new Promise<void>((r) => { waiters.space = r; });
           continue;
         }
         const next = await it.next();
         if (next.done) break;
         buffer.push(next.value);
-        wake?.();
+        waiters.wake?.();
       }
     } catch (error) {
       failure = { error };
     } finally {
       done = true;
-      wake?.();
+      waiters.wake?.();
     }
   })();
 
@@ -38,7 +38,7 @@ export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): As
     for (;;) {
       if (buffer.length > 0) {
         const item = buffer.shift()!;
-        if (space) { const s = space; space = null; s(); }
+        if (waiters.space) { const s = waiters.space; waiters.space = null; s(); }
         yield item;
         continue;
       }
@@ -46,12 +46,12 @@ export async function* readAhead<T>(source: AsyncIterable<T>, limit: number): As
         if (failure) throw (failure as { error: unknown }).error;
         return;
       }
-      await new Promise<void>((r) => { wake = r; });
-      wake = null;
+      await new Promise<void>((r) => { waiters.wake = r; });
+      waiters.wake = null;
     }
   } finally {
     stopped = true;
-    if (space) { const s = space; space = null; s(); }
+    if (waiters.space) { const s = waiters.space; waiters.space = null; s(); }
     await it.return?.(undefined);
     await pump.catch(() => undefined);
   }
