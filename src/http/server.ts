@@ -11,6 +11,7 @@ import { recordRoutes } from './routes/records.js';
 import { orderRoutes } from './routes/orders.js';
 import { panelRoutes } from './routes/panel.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { connectorRoutes } from './routes/connectors.js';
 
 export interface RouteDeps {
   hub: Hub;
@@ -74,6 +75,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await recordRoutes(app, deps);
   await orderRoutes(app, deps);
   await tokenRoutes(app, deps);
+  await connectorRoutes(app, deps);
   // Add new route modules above this line; the panel's catch-all must come last.
   await panelRoutes(app);
   return app;
