@@ -71,6 +71,29 @@ describe.each(DATABASES)('a create whose answer is lost (%s)', (kind) => {
     expect(onB.variations![0].prices![0].number).toBe(77.7);
     expect(b.products.size).toBe(12);
   });
+
+  it('a store failing every write: the send stops with a clear error, and once it is back each product is created once', async () => {
+    const c = await startStorefront({ key: 'crash-c-123456', products: [] });
+    try {
+      const C = await connectShop(hub, 'Down target', c, { settings: { absorb: { products: true } } });
+      c.setFaults({ fail500: 10_000 });
+      const failed = await hub.run('send', C.id);
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toMatch(/HTTP 500/);
+      expect(c.products.size).toBe(0);
+      expect((await hub.api('GET', `/api/connections/${C.id}`)).body.pending.inserts).toBe(12);
+
+      c.setFaults({});
+      const ok = await hub.run('send', C.id);
+      expect(ok.state).toBe('completed');
+      expect(ok.summary.send).toMatchObject({ created: 12, recovered: 0, failed: 0 });
+      expect(c.products.size).toBe(12);
+      expect([...skuCounts(c).values()].every((n) => n === 1)).toBe(true);
+      expect((await hub.api('GET', `/api/issues?connectionId=${C.id}&severity=error`)).body.items).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
 });
 
 interface HubProcess {

@@ -144,7 +144,7 @@ describe.each(DATABASES)('fetch from a misbehaving storefront (%s)', (kind) => {
     expect(after500.summary.fetch).toMatchObject({ scanned: 30, created: 30, complete: true });
 
     s.products.get([...s.products.keys()][0])!.title = 'Changed while limited';
-    s.setFaults({ fail429: { count: 2, retryAfterSeconds: 1 } });
+    s.setFaults({ fail429: { count: 1, retryAfterSeconds: 1 } });
     const after429 = await hub.run('fetch', c.id);
     expect(after429.state).toBe('completed');
     expect(after429.summary.fetch).toMatchObject({ scanned: 30, changed: 1, complete: true });

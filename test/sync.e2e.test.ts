@@ -31,9 +31,11 @@ describe.each(DATABASES)('sync: fetch and send of one connection at once (%s)', 
 
   it('creates everything once while its own fetch reads the products being created', async () => {
     expect((await hub.run('fetch', A.id)).state).toBe('completed');
-    // Reads are slow and creates are quick: the fetch pages through the products as the send creates them.
-    proxy.readDelayMs = 25;
+    // B's listing starts once the send has created some products, and pages slowly while it creates the rest.
+    proxy.holdReadsUntil = () => b.products.size >= OWN + 20;
+    proxy.readDelayMs = 10;
     const job = await hub.run('sync', B.id);
+    proxy.holdReadsUntil = null;
     proxy.readDelayMs = 0;
     expect(job.state).toBe('completed');
     expect(job.type).toBe('sync');

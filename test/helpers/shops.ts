@@ -55,15 +55,19 @@ export async function until(what: string, check: () => boolean | Promise<boolean
  * down, and can break list pages from a given offset on (a store falling over mid-scan).
  */
 export async function startBreakingProxy(shop: Storefront): Promise<{
-  productsUrl: string; ordersUrl: string; breakFrom: number | null; readDelayMs: number; readonly reads: number; close(): Promise<void>;
+  productsUrl: string; ordersUrl: string; breakFrom: number | null; readDelayMs: number;
+  /** Reads wait until this holds (at most 10 s): a listing that starts only once something else happened. */
+  holdReadsUntil: (() => boolean) | null;
+  readonly reads: number; close(): Promise<void>;
 }> {
   const target = new URL(shop.url);
-  const state = { breakFrom: null as number | null, reads: 0, readDelayMs: 0 };
+  const state = { breakFrom: null as number | null, reads: 0, readDelayMs: 0, holdReadsUntil: null as (() => boolean) | null };
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     if (req.method === 'GET') {
       state.reads++;
       if (state.readDelayMs > 0) await new Promise((r) => setTimeout(r, state.readDelayMs));
+      if (state.holdReadsUntil) await until('the proxy to release reads', state.holdReadsUntil, 10_000).catch(() => undefined);
     }
     const offset = Number(url.searchParams.get('offset') ?? 0);
     if (req.method === 'GET' && state.breakFrom !== null && offset >= state.breakFrom) {
@@ -88,6 +92,8 @@ export async function startBreakingProxy(shop: Storefront): Promise<{
     set breakFrom(v: number | null) { state.breakFrom = v; },
     get reads() { return state.reads; },
     get readDelayMs() { return state.readDelayMs; },
+    get holdReadsUntil() { return state.holdReadsUntil; },
+    set holdReadsUntil(v: (() => boolean) | null) { state.holdReadsUntil = v; },
     set readDelayMs(v: number) { state.readDelayMs = v; },
     close: () => new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); }),
   };
