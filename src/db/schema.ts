@@ -26,18 +26,29 @@ export const records = pgTable('records', {
   sourceConnectionId: uuid('source_connection_id'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-  // What the sets of the search bar ask about a product, derived by the database on every write
-  // (functions in drizzle/0002_set_functions.sql), so a set over 100k products reads an index.
-  facts: jsonb('facts').generatedAlwaysAs(sql`case when entity = 'product' then cs_product_facts(data) end`),
-  stockTotal: numeric('stock_total', { mode: 'number' }).generatedAlwaysAs(sql`case when entity = 'product' then cs_stock_total(data) end`),
-  priceMin: numeric('price_min', { mode: 'number' }).generatedAlwaysAs(sql`case when entity = 'product' then cs_price_min(data) end`),
-}, (t) => [
-  index('records_entity_sku').on(t.entity, t.sku),
-  index('records_facts').using('gin', t.facts.op('jsonb_path_ops')).where(sql`entity = 'product'`),
-  index('records_stock_total').on(t.stockTotal).where(sql`entity = 'product'`),
-  index('records_price_min').on(t.priceMin).where(sql`entity = 'product'`),
-  index('records_order_date').on(sql`(data->>'dateCreated')`).where(sql`entity = 'order'`),
-]);
+}, (t) => [index('records_entity_sku').on(t.entity, t.sku)]);
+
+/**
+ * What the sets of the search bar ask about a record, without its JSON document, so a
+ * set over 100k records reads a few MB instead of the whole catalog. Kept by triggers on
+ * `records` (functions and triggers in drizzle/0005_set_triggers.sql); never written by code.
+ * Few indexes and no foreign key on purpose: every write of a record pays for them.
+ */
+export const recordFacts = pgTable('record_facts', {
+  id: uuid('id').primaryKey(),
+  entity: text('entity').notNull(),
+  /** The product's SKU, or the order's number. */
+  sku: text('sku').notNull().default(''),
+  /** One bit per field that has a value (on the product or any variation): see cs_product_has. */
+  has: integer('has').notNull().default(0),
+  /** { brand, size: [...], color: [...], category: [...], skus: [...] }, lower-cased but skus. */
+  facts: jsonb('facts'),
+  stockTotal: numeric('stock_total', { mode: 'number' }),
+  /** The lowest price; null when a variation has no price. */
+  priceMin: numeric('price_min', { mode: 'number' }),
+  status: text('status'),
+  dateCreated: text('date_created'),
+}, (t) => [index('record_facts_order_date').on(t.dateCreated).where(sql`entity = 'order'`)]);
 
 /**
  * The binding of a record to its representation on one connection. `ack` is the
@@ -68,6 +79,22 @@ export const equivalences = pgTable('equivalences', {
   index('equivalences_record').on(t.recordId),
   index('equivalences_connection_status').on(t.connectionId, t.status),
 ]);
+
+/** The same for equivalences: where a record is listed, what is pending there, and its status and categories there. */
+export const listingFacts = pgTable('listing_facts', {
+  equivalenceId: uuid('equivalence_id').primaryKey(),
+  recordId: uuid('record_id').notNull(),
+  connectionId: uuid('connection_id').notNull(),
+  entity: text('entity').notNull(),
+  /** It exists there (has an external id) and was not found gone. */
+  listed: boolean('listed').notNull(),
+  gone: boolean('gone').notNull(),
+  /** The op of its pending change: insert, update, or null. */
+  pending: text('pending'),
+  ackStatus: text('ack_status'),
+  /** The acknowledged categories, lower-cased. */
+  ackCategories: jsonb('ack_categories'),
+}, (t) => [index('listing_facts_connection').on(t.connectionId, t.recordId)]);
 
 /** What the hub must still write for one equivalence: op insert or update, and the field changes. */
 export const pendingChanges = pgTable('pending_changes', {
@@ -102,6 +129,7 @@ export const issues = pgTable('issues', {
   uniqueIndex('issues_open_dedupe').on(t.dedupeKey).where(sql`resolved_at is null`),
   index('issues_connection').on(t.connectionId),
   index('issues_record').on(t.recordId),
+  index('issues_open_equivalence').on(t.equivalenceId).where(sql`resolved_at is null`),
 ]);
 
 export const jobs = pgTable('jobs', {

@@ -11,6 +11,7 @@ import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type Field
 import { project, unproject, unprojectSeen } from './rules.js';
 import { replanProducts } from './plan.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
+import { markMissingGone, saveClock, type DeletionOutcome } from './deletions.js';
 import { releaseOnStockReading } from './orders/reservations.js';
 
 /** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
@@ -29,6 +30,8 @@ export interface FetchSummary {
   notices: number;
   complete: boolean;
   warning?: string;
+  /** A complete full rescan (no cursor: first fetch or clocks reset): what it marked gone, or why not. */
+  deletions?: DeletionOutcome;
   durationMs: number;
   perSecond: number;
 }
@@ -66,6 +69,9 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   };
   ctx.progress('fetch', 'scan', 0, null);
   const from = (conn.clocks.products as { cursor?: Record<string, unknown> } | undefined)?.cursor ?? null;
+  // No cursor: a full rescan. Its clock is saved only once deletions are marked, so a rescan cut short is done again.
+  const fullRescan = from === null;
+  let rescanClock: Record<string, unknown> | null = null;
   let checkedAt = Date.now();
   for await (const ev of connector.read('products', from)) {
     if (Date.now() - checkedAt >= PAUSE_CHECK_MS) {
@@ -86,11 +92,19 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       if (ev.warning) summary.warning = ev.warning;
       await flush();
       const clock = { cursor: ev.cursor, lastScanAt: new Date().toISOString(), complete: summary.complete, jobId: ctx.jobId };
-      await hub.db.rows(sql`update connections set clocks = jsonb_set(clocks, '{products}', ${JSON.stringify(clock)}::jsonb),
-        updated_at = now() where id = ${conn.id}`);
+      if (fullRescan) rescanClock = clock;
+      else await saveClock(hub, conn.id, 'products', clock);
     }
   }
   await flush();
+  if (rescanClock) {
+    if (summary.complete) {
+      summary.deletions = await markMissingGone(hub, conn, 'product', ctx.jobId, new Date(started), summary.scanned + summary.invalid);
+    }
+    await saveClock(hub, conn.id, 'products', summary.complete
+      ? { ...rescanClock, fullScanAt: rescanClock.lastScanAt }
+      : { ...rescanClock, cursor: null });
+  }
   if (summary.warning) {
     await raiseIssues(hub.db, [{
       connectionId: conn.id, entity: 'product', severity: 'warning', code: 'scan_incomplete', origin: 'engine',
@@ -143,6 +157,13 @@ async function analysePage(
     if (unchanged.length > 0) {
       await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
         where id in (select jsonb_array_elements_text(${JSON.stringify(unchanged)}::jsonb)::uuid)`, tx);
+    }
+    const unreadable = bad.map((b) => b.externalId).filter((x): x is string => !!x);
+    if (unreadable.length > 0) {
+      // Listed but unreadable: still there, so not gone.
+      await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
+        where connection_id = ${conn.id} and entity = 'product'
+          and external_id in (select jsonb_array_elements_text(${JSON.stringify(unreadable)}::jsonb))`, tx);
     }
     // Orders that landed here before this scan began are in the stock it reports: their reservations end now.
     await releaseOnStockReading(db, tx, conn, all, existing.map((e) => e.record_id),

@@ -1,42 +1,320 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
+import { DEFAULT_THRESHOLDS, Thresholds } from '../model/settings.js';
 
 /**
- * Compiles a set expression (comma-separated sets, intersected) into a
- * parameterised SQL condition on `records r`. Values never reach the SQL text.
+ * The search bar's set language (SPEC section 6). An expression is a list of sets
+ * separated by commas, intersected: `of brand JBL, without barcode, on "Shop B"`.
+ * Words are case-insensitive; values with spaces or commas go in double quotes; a
+ * connection is named by its name or by its kind (all connections of that kind).
+ * Every set compiles to a parameterised SQL condition on `record_facts r` (and
+ * `listing_facts`, the narrow shadows of records and equivalences kept by triggers):
+ * values are always bound parameters, never SQL text.
  */
-export async function compileSet(hub: Hub, entity: 'product' | 'order', q: string): Promise<SQL> {
-  const parts = splitSets(q);
-  if (parts.length === 0) return sql`true`;
-  const conns = await hub.db.rows<{ id: string; name: string; kind: string }>(sql`select id, name, kind from connections`);
-  const connectionIds = (name: string): string[] => {
-    const n = name.toLowerCase();
-    const ids = conns.filter((c) => c.name.toLowerCase() === n || c.kind.toLowerCase() === n).map((c) => c.id);
-    if (ids.length === 0) throw ApiError.badRequest(`q: no connection named "${name}"`, 'q');
-    return ids;
-  };
-  const conds = parts.map((p): SQL => {
-    let m: RegExpMatchArray | null;
-    if ((m = p.match(/^on\s+(.+)$/i))) {
-      return sql`exists (select 1 from equivalences e where e.record_id = r.id and e.status <> 'gone'
-        and e.connection_id in (select jsonb_array_elements_text(${JSON.stringify(connectionIds(unquote(m[1])))}::jsonb)::uuid))`;
-    }
-    if ((m = p.match(/^with\s+pending\s+(updates|creates|inserts)\s+to\s+(.+)$/i))) {
-      const op = m[1].toLowerCase() === 'updates' ? 'update' : 'insert';
-      return sql`exists (select 1 from pending_changes pc where pc.record_id = r.id and pc.op = ${op}
-        and pc.connection_id in (select jsonb_array_elements_text(${JSON.stringify(connectionIds(unquote(m[2])))}::jsonb)::uuid))`;
-    }
-    if (/^with\s+issues$/i.test(p)) {
-      return sql`exists (select 1 from issues i where i.record_id = r.id and i.resolved_at is null and i.severity <> 'notice')`;
-    }
-    if (/^without\s+issues$/i.test(p)) {
-      return sql`not exists (select 1 from issues i where i.record_id = r.id and i.resolved_at is null and i.severity <> 'notice')`;
-    }
-    throw ApiError.badRequest(`q: "${p}" is not a set this hub understands (try: on "Shop B", with pending updates to "Shop B", with issues)`, 'q');
+export type SetEntity = 'product' | 'order';
+
+type Slot = 'conn' | 'field' | 'value' | 'year' | 'month';
+type El = { kind: 'word'; words: string[]; optional: boolean } | { kind: 'slot'; slot: Slot };
+
+interface Args {
+  conn?: ResolvedConnections;
+  field?: FieldName;
+  value?: string;
+  year?: number;
+  month?: number;
+}
+
+interface ResolvedConnections {
+  ids: string[];
+  text: string;
+}
+
+interface BuildContext {
+  thresholds: Thresholds;
+  now: Date;
+}
+
+interface SetDef {
+  entities: SetEntity[];
+  /** Grammars: words (`a|b` alternatives, `[a]` optional) and slots (`<conn>`, `<field>`, `<value>`, `<year>`, `<month>`). */
+  grammar: string[];
+  /** How the set is shown in GET /api/sets. */
+  set: string;
+  example: string;
+  description: string;
+  build(a: Args, c: BuildContext): SQL;
+}
+
+/**
+ * Product fields `with FIELD` / `without FIELD` understand, and their bit in record_facts.has
+ * (cs_product_has in drizzle/0005_set_triggers.sql: change both together). Stock is a total.
+ */
+const FIELDS = {
+  sku: 1, title: 2, description: 4, brand: 8, mpn: 16, model: 32, url: 64, tags: 128, categories: 256,
+  deliveryDays: 512, variations: 1024, barcode: 2048, size: 4096, color: 8192, images: 16384, videos: 32768, price: 65536,
+  stock: 0,
+} as const;
+type FieldName = keyof typeof FIELDS;
+const FIELD_SYNONYMS: Record<string, FieldName> = {
+  tag: 'tags', category: 'categories', image: 'images', video: 'videos', colour: 'color', prices: 'price',
+  deliverydays: 'deliveryDays', delivery: 'deliveryDays', ean: 'barcode', gtin: 'barcode', upc: 'barcode', variation: 'variations',
+};
+
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+
+const uuids = (ids: string[]) => sql`${`{${ids.join(',')}}`}::uuid[]`;
+const facts = (value: unknown) => sql`r.facts @> ${JSON.stringify(value)}::jsonb`;
+/** Lower-cased by the database, as the facts are; a scalar subquery so it is built once, not per row. */
+const lowered = (key: string, value: string, list: boolean) =>
+  sql`r.facts @> (select jsonb_build_object(${key}::text, ${list ? sql`jsonb_build_array(lower(${value}))` : sql`lower(${value})`}))`;
+const has = (f: FieldName) => f === 'stock' ? sql`r.stock_total > 0` : sql`(r.has & ${FIELDS[f]}::int) <> 0`;
+
+/** Records with a listing on these connections (it exists there and was not found gone). */
+const listedOn = (c: ResolvedConnections, extra: SQL = sql``) => sql`r.id in (select l.record_id from listing_facts l
+  where l.connection_id = any(${uuids(c.ids)}) and l.listed ${extra})`;
+/** Records waiting to be created on these connections. */
+const pendingOn = (c: ResolvedConnections) => sql`r.id in (select l.record_id from listing_facts l
+  where l.connection_id = any(${uuids(c.ids)}) and not l.listed and not l.gone)`;
+const pending = (op: 'insert' | 'update', c?: ResolvedConnections) => sql`r.id in (select l.record_id from listing_facts l
+  where l.pending = ${op} ${c ? sql`and l.connection_id = any(${uuids(c.ids)})` : sql``})`;
+
+/**
+ * Records with an open issue of these severities. Issues raised while reading carry
+ * the connection and external id rather than the record: reach it through the equivalence.
+ */
+function withIssues(severities: string[]): SQL {
+  const sev = sql`i.resolved_at is null and i.severity = any(${`{${severities.join(',')}}`}::text[])`;
+  return sql`r.id in (
+    select i.record_id from issues i where ${sev} and i.record_id is not null
+    union select e.record_id from issues i join equivalences e on e.id = i.equivalence_id where ${sev}
+    union select e.record_id from issues i join equivalences e
+      on e.connection_id = i.connection_id and e.entity = i.entity and e.external_id = i.external_id
+      where ${sev} and i.record_id is null and i.equivalence_id is null)`;
+}
+
+const between = (from: Date, to: Date) => sql`r.date_created >= ${from.toISOString()} and r.date_created < ${to.toISOString()}`;
+const day = (d: Date, plus = 0) => new Date(d.getFullYear(), d.getMonth(), d.getDate() + plus);
+const monday = (d: Date, plusWeeks = 0) => day(d, -((d.getDay() + 6) % 7) + plusWeeks * 7);
+const month = (y: number, m: number) => new Date(y, m, 1);
+
+const BOTH: SetEntity[] = ['product', 'order'];
+const PRODUCTS: SetEntity[] = ['product'];
+const ORDERS: SetEntity[] = ['order'];
+
+const SETS: SetDef[] = [
+  {
+    entities: BOTH, grammar: ['on <conn>'], set: 'on CONNECTION', example: 'on "Shop B"',
+    description: 'Listed on that connection (by name, or every connection of that kind), not found gone',
+    build: (a) => listedOn(a.conn!),
+  },
+  {
+    entities: PRODUCTS, grammar: ['on <conn> category <value>'], set: 'on CONNECTION category CATEGORY', example: 'on Vendure category Audio',
+    description: 'In that category as that connection has it (or will create it)',
+    build: (a) => sql`(${listedOn(a.conn!, sql`and l.ack_categories @> (select jsonb_build_array(lower(${a.value!})))`)}
+      or (${lowered('category', a.value!, true)} and ${pendingOn(a.conn!)}))`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['without <conn> category|categories'], set: 'without CONNECTION category', example: 'without Vendure category',
+    description: 'On that connection (or to be created there) without any category there',
+    build: (a) => sql`(${listedOn(a.conn!, sql`and (l.ack_categories is null or l.ack_categories = '[]'::jsonb)`)}
+      or (not ${has('categories')} and ${pendingOn(a.conn!)}))`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['not on <conn>'], set: 'not on CONNECTION', example: 'not on "Shop B"',
+    description: 'Not listed on that connection (includes products still to be created there)',
+    build: (a) => sql`not exists (select 1 from listing_facts l
+      where l.record_id = r.id and l.connection_id = any(${uuids(a.conn!.ids)}) and l.listed)`,
+  },
+  {
+    entities: BOTH, grammar: ['gone from|on <conn>'], set: 'gone from CONNECTION', example: 'gone from "Shop B"',
+    description: 'Missing from the last full rescan of that connection',
+    build: (a) => sql`r.id in (select l.record_id from listing_facts l where l.connection_id = any(${uuids(a.conn!.ids)}) and l.gone)`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['active on <conn>'], set: 'active on CONNECTION', example: 'active on Vendure',
+    description: 'Listed on that connection and published there',
+    build: (a) => listedOn(a.conn!, sql`and (l.ack_status is null or l.ack_status = 'published')`),
+  },
+  {
+    entities: PRODUCTS, grammar: ['paused on <conn>'], set: 'paused on CONNECTION', example: 'paused on Vendure',
+    description: 'Listed on that connection but unpublished there',
+    build: (a) => listedOn(a.conn!, sql`and l.ack_status = 'unpublished'`),
+  },
+  {
+    entities: PRODUCTS, grammar: ['published on <conn>'], set: 'published on CONNECTION', example: 'published on "Shop B"',
+    description: 'Published on that connection, or to be created there as published',
+    build: (a) => sql`(${listedOn(a.conn!, sql`and (l.ack_status is null or l.ack_status = 'published')`)}
+      or ((r.status is null or r.status = 'published') and ${pendingOn(a.conn!)}))`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['unpublished on <conn>'], set: 'unpublished on CONNECTION', example: 'unpublished on Vendure',
+    description: 'Unpublished on that connection, or to be created there as unpublished',
+    build: (a) => sql`(${listedOn(a.conn!, sql`and l.ack_status = 'unpublished'`)}
+      or (r.status = 'unpublished' and ${pendingOn(a.conn!)}))`,
+  },
+  {
+    entities: BOTH, grammar: ['with pending updates|update|changes to <conn>'], set: 'with pending updates to CONNECTION',
+    example: 'with pending updates to "Shop B"', description: 'Changes waiting to be sent to that connection (yellow)',
+    build: (a) => pending('update', a.conn),
+  },
+  {
+    entities: BOTH, grammar: ['with pending creates|create|inserts|insert to <conn>'], set: 'with pending creates to CONNECTION',
+    example: 'with pending creates to "Shop B"', description: 'Waiting to be created on that connection (green)',
+    build: (a) => pending('insert', a.conn),
+  },
+  {
+    entities: BOTH, grammar: ['with pending updates|update|changes'], set: 'with pending updates', example: 'with pending updates',
+    description: 'Changes waiting to be sent to any connection', build: () => pending('update'),
+  },
+  {
+    entities: BOTH, grammar: ['with pending creates|create|inserts|insert'], set: 'with pending creates', example: 'with pending creates',
+    description: 'Waiting to be created on any connection', build: () => pending('insert'),
+  },
+  {
+    entities: BOTH, grammar: ['with issues'], set: 'with issues', example: 'with issues',
+    description: 'With an open error or warning on any connection', build: () => withIssues(['error', 'warning']),
+  },
+  {
+    entities: BOTH, grammar: ['without issues'], set: 'without issues', example: 'without issues',
+    description: 'Without any open error or warning', build: () => sql`not ${withIssues(['error', 'warning'])}`,
+  },
+  {
+    entities: BOTH, grammar: ['with errors'], set: 'with errors', example: 'with errors',
+    description: 'With an open error', build: () => withIssues(['error']),
+  },
+  {
+    entities: BOTH, grammar: ['with warnings'], set: 'with warnings', example: 'with warnings',
+    description: 'With an open warning', build: () => withIssues(['warning']),
+  },
+  {
+    entities: BOTH, grammar: ['with notices'], set: 'with notices', example: 'with notices',
+    description: 'With an open notice (what the hub fixed while reading)', build: () => withIssues(['notice']),
+  },
+  {
+    entities: PRODUCTS, grammar: ['[with] low stock'], set: 'with low-stock', example: 'with low-stock',
+    description: 'Total stock above 0 and at most the low-stock threshold (settings.thresholds.lowStock, default 5)',
+    build: (_a, c) => sql`r.stock_total > 0 and r.stock_total <= ${c.thresholds.lowStock}`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['out of stock', 'without stock', '[with] no stock'], set: 'out-of-stock', example: 'out-of-stock',
+    description: 'Total stock 0 or less', build: () => sql`r.stock_total <= 0`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['with stock', 'in stock'], set: 'with stock', example: 'with stock',
+    description: 'Total stock above 0', build: () => sql`r.stock_total > 0`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['[with] low price|prices'], set: 'with low-price', example: 'with low-price',
+    description: 'Lowest price below the low-price threshold (settings.thresholds.lowPrice, default 1) and above the bad-price one',
+    build: (_a, c) => sql`r.price_min > ${c.thresholds.badPrice} and r.price_min < ${c.thresholds.lowPrice}`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['[with] bad price|prices'], set: 'bad price', example: 'bad price',
+    description: 'A variation without a price, or a price at or below the bad-price threshold (settings.thresholds.badPrice, default 0)',
+    build: (_a, c) => sql`(r.price_min is null or r.price_min <= ${c.thresholds.badPrice})`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['with <field>'], set: 'with FIELD', example: 'with barcode',
+    description: `Has the field (any variation counts for variation fields). FIELD: ${Object.keys(FIELDS).join(', ')}`,
+    build: (a) => has(a.field!),
+  },
+  {
+    entities: PRODUCTS, grammar: ['without <field>'], set: 'without FIELD', example: 'without images',
+    description: 'Lacks the field (no variation has it, for variation fields)',
+    build: (a) => sql`not ${has(a.field!)}`,
+  },
+  {
+    entities: PRODUCTS, grammar: ['of brand <value>', 'brand <value>'], set: 'of brand BRAND', example: 'of brand JBL',
+    description: 'That brand (case-insensitive)',
+    build: (a) => lowered('brand', a.value!, false),
+  },
+  {
+    entities: PRODUCTS, grammar: ['of size <value>', 'size <value>'], set: 'of size SIZE', example: 'of size XL',
+    description: 'A variation of that size',
+    build: (a) => lowered('size', a.value!, true),
+  },
+  {
+    entities: PRODUCTS, grammar: ['of color|colour <value>', 'color|colour <value>'], set: 'of color COLOR', example: 'of color Black',
+    description: 'A variation of that color',
+    build: (a) => lowered('color', a.value!, true),
+  },
+  {
+    entities: PRODUCTS, grammar: ['of category <value>', 'in category <value>'], set: 'of category CATEGORY', example: 'of category Audio',
+    description: 'In that category of the hub record',
+    build: (a) => lowered('category', a.value!, true),
+  },
+  {
+    entities: PRODUCTS, grammar: ['sku <value>'], set: 'sku SKU', example: 'sku JBL-EON618S',
+    description: 'That SKU, of the product or of one of its variations',
+    build: (a) => sql`(r.sku = ${a.value!} or ${facts({ skus: [a.value] })})`,
+  },
+  {
+    entities: ORDERS, grammar: ['number <value>', 'order <value>'], set: 'number NUMBER', example: 'number 900123',
+    description: 'The order with that number', build: (a) => sql`r.sku = ${a.value!}`,
+  },
+  {
+    entities: ORDERS, grammar: ['of <year> <month>', 'of <month> <year>'], set: 'of YEAR MONTH', example: 'of 2026 11',
+    description: 'Placed in that month (MONTH: 1-12 or its name)',
+    build: (a) => between(month(a.year!, a.month! - 1), month(a.year!, a.month!)),
+  },
+  {
+    entities: ORDERS, grammar: ['of <year>'], set: 'of YEAR', example: 'of 2026',
+    description: 'Placed in that year', build: (a) => between(month(a.year!, 0), month(a.year! + 1, 0)),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] today'], set: 'of today', example: 'of today',
+    description: 'Placed today (the hub\'s time zone)', build: (_a, c) => between(day(c.now), day(c.now, 1)),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] yesterday'], set: 'of yesterday', example: 'of yesterday',
+    description: 'Placed yesterday', build: (_a, c) => between(day(c.now, -1), day(c.now)),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] this week'], set: 'of this week', example: 'of this week',
+    description: 'Placed since Monday', build: (_a, c) => between(monday(c.now), monday(c.now, 1)),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] last week'], set: 'of last week', example: 'of last week',
+    description: 'Placed last week, Monday to Sunday', build: (_a, c) => between(monday(c.now, -1), monday(c.now)),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] this month'], set: 'of this month', example: 'of this month',
+    description: 'Placed this calendar month',
+    build: (_a, c) => between(month(c.now.getFullYear(), c.now.getMonth()), month(c.now.getFullYear(), c.now.getMonth() + 1)),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] last month'], set: 'of last month', example: 'of last month',
+    description: 'Placed last calendar month',
+    build: (_a, c) => between(month(c.now.getFullYear(), c.now.getMonth() - 1), month(c.now.getFullYear(), c.now.getMonth())),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] this year'], set: 'of this year', example: 'of this year',
+    description: 'Placed this calendar year', build: (_a, c) => between(month(c.now.getFullYear(), 0), month(c.now.getFullYear() + 1, 0)),
+  },
+  {
+    entities: ORDERS, grammar: ['[of] last year'], set: 'of last year', example: 'of last year',
+    description: 'Placed last calendar year', build: (_a, c) => between(month(c.now.getFullYear() - 1, 0), month(c.now.getFullYear(), 0)),
+  },
+];
+
+const GRAMMARS = SETS.map((def) => ({ def, alternatives: def.grammar.map(parseGrammar) }));
+
+function parseGrammar(g: string): El[] {
+  return g.split(' ').map((piece): El => {
+    const slot = piece.match(/^<(\w+)>$/);
+    if (slot) return { kind: 'slot', slot: slot[1] as Slot };
+    const optional = piece.startsWith('[') && piece.endsWith(']');
+    return { kind: 'word', words: (optional ? piece.slice(1, -1) : piece).split('|'), optional };
   });
-  void entity;
-  return sql.join(conds, sql` and `);
+}
+
+interface Token {
+  text: string;
+  lower: string;
+  quoted: boolean;
+  /** What joined it to the previous token as typed: a space, or the hyphen of `low-stock` / `JBL-1`. */
+  sep: ' ' | '-';
 }
 
 /** Splits on commas outside double quotes. */
@@ -52,7 +330,254 @@ export function splitSets(q: string): string[] {
   return out.map((s) => s.trim().replace(/\s+/g, ' ')).filter(Boolean);
 }
 
-function unquote(s: string): string {
-  const t = s.trim();
-  return t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t;
+function tokenize(part: string): Token[] {
+  const out: Token[] = [];
+  const re = /"([^"]*)"|([^\s"]+)/g;
+  if ((part.match(/"/g)?.length ?? 0) % 2 === 1) {
+    throw ApiError.badRequest(`q: a double quote is not closed in "${part}"`, 'q');
+  }
+  for (const m of part.matchAll(re)) {
+    if (m[1] !== undefined) {
+      const text = m[1].trim().replace(/\s+/g, ' ');
+      if (text) out.push({ text, lower: text.toLowerCase(), quoted: true, sep: ' ' });
+      continue;
+    }
+    // `out-of-stock` is `out of stock`; a value such as JBL-1 is put back together from its pieces.
+    m[2].split(/(?<=[\p{L}\p{N}])-(?=[\p{L}\p{N}])/u).forEach((text, i) => {
+      out.push({ text, lower: text.toLowerCase(), quoted: false, sep: i === 0 ? ' ' : '-' });
+    });
+  }
+  return out;
+}
+
+interface ConnectionRow {
+  id: string;
+  name: string;
+  kind: string;
+  settings: unknown;
+}
+
+interface Failure {
+  def: SetDef;
+  el: El | null;
+  /** Set when the words were right but the value was not: an unknown connection, field, month. */
+  problem?: { slot: Slot; text: string; from: number; to: number };
+}
+
+class Matcher {
+  furthest = -1;
+  failures: Failure[] = [];
+
+  constructor(private readonly conns: ConnectionRow[]) {}
+
+  note(pos: number, f: Failure) {
+    if (pos > this.furthest) {
+      this.furthest = pos;
+      this.failures = [];
+    }
+    if (pos === this.furthest) this.failures.push(f);
+  }
+
+  match(def: SetDef, els: El[], toks: Token[], ei = 0, ti = 0, args: Args = {}): Args | null {
+    if (ei === els.length) {
+      if (ti === toks.length) return args;
+      this.note(ti, { def, el: null });
+      return null;
+    }
+    const el = els[ei];
+    if (el.kind === 'word') {
+      const t = toks[ti];
+      if (t && !t.quoted && el.words.includes(t.lower)) {
+        const done = this.match(def, els, toks, ei + 1, ti + 1, args);
+        if (done) return done;
+      } else {
+        this.note(ti, { def, el });
+      }
+      return el.optional ? this.match(def, els, toks, ei + 1, ti, args) : null;
+    }
+    if (ti >= toks.length) {
+      this.note(ti, { def, el });
+      return null;
+    }
+    if (el.slot === 'conn' || el.slot === 'value') {
+      // A name or value may span several words: try every length, shortest first.
+      const last = ei === els.length - 1;
+      for (let k = last ? toks.length - ti : 1; ti + k <= toks.length; k++) {
+        const text = toks.slice(ti, ti + k).map((t, i) => (i === 0 ? t.text : t.sep + t.text)).join('');
+        let next: Args;
+        if (el.slot === 'conn') {
+          const ids = this.resolve(text);
+          if (ids.length === 0) {
+            // Only a name that would fit the rest of the set is worth reporting as unknown.
+            const after = els[ei + 1];
+            const fits = last || (after?.kind === 'word' && !!toks[ti + k] && after.words.includes(toks[ti + k].lower));
+            if (fits) this.note(ti, { def, el, problem: { slot: 'conn', text, from: ti, to: ti + k } });
+            continue;
+          }
+          next = { ...args, conn: { ids, text } };
+        } else {
+          next = { ...args, value: text };
+        }
+        const done = this.match(def, els, toks, ei + 1, ti + k, next);
+        if (done) return done;
+      }
+      return null;
+    }
+    const t = toks[ti];
+    const value = readSlot(el.slot, t);
+    if (value === null) {
+      this.note(ti, { def, el, problem: { slot: el.slot, text: t.text, from: ti, to: ti + 1 } });
+      return null;
+    }
+    return this.match(def, els, toks, ei + 1, ti + 1, { ...args, [el.slot]: value });
+  }
+
+  resolve(text: string): string[] {
+    const n = text.toLowerCase();
+    return this.conns.filter((c) => c.name.trim().replace(/\s+/g, ' ').toLowerCase() === n || c.kind.toLowerCase() === n)
+      .map((c) => c.id);
+  }
+}
+
+function readSlot(slot: Slot, t: Token): string | number | null {
+  if (slot === 'field') {
+    const f = (Object.keys(FIELDS) as FieldName[]).find((k) => k.toLowerCase() === t.lower) ?? FIELD_SYNONYMS[t.lower];
+    return f ?? null;
+  }
+  if (slot === 'year') return /^\d{4}$/.test(t.text) ? Number(t.text) : null;
+  if (slot === 'month') {
+    if (/^\d{1,2}$/.test(t.text) && Number(t.text) >= 1 && Number(t.text) <= 12) return Number(t.text);
+    const i = MONTHS.findIndex((m) => m === t.lower || (t.lower.length >= 3 && m.startsWith(t.lower)));
+    return i >= 0 ? i + 1 : null;
+  }
+  return t.text;
+}
+
+export interface CompileOptions {
+  /** The moment "today", "this month"... are relative to (default: now, in the hub's time zone). */
+  now?: Date;
+}
+
+/**
+ * Compiles a set expression into a parameterised SQL condition on `record_facts r`.
+ * An empty expression is every record. A set that is not understood is a 400 that
+ * names the word and suggests the closest set.
+ *
+ * @example
+ * const where = await compileSet(hub, 'product', 'of brand JBL, without barcode, on "Shop B"');
+ * await hub.db.rows(sql`select r.id from record_facts r where r.entity = 'product' and (${where})`);
+ */
+export async function compileSet(hub: Hub, entity: SetEntity, q: string, opts: CompileOptions = {}): Promise<SQL> {
+  if (q.length > 2000) throw ApiError.badRequest('q: longer than 2000 characters', 'q');
+  const parts = splitSets(q);
+  if (parts.length === 0) return sql`true`;
+  const conns = await hub.db.rows<ConnectionRow>(sql`select id, name, kind, settings from connections order by created_at, id`);
+  const matcher = new Matcher(conns);
+  const matched = parts.map((part) => parsePart(matcher, conns, entity, part));
+  const first = matched.find((m) => m.args.conn)?.args.conn?.ids[0];
+  const settings = conns.find((c) => c.id === first)?.settings as { thresholds?: unknown } | undefined;
+  const parsed = Thresholds.safeParse(settings?.thresholds ?? {});
+  const ctx: BuildContext = { thresholds: parsed.success ? parsed.data : { ...DEFAULT_THRESHOLDS }, now: opts.now ?? new Date() };
+  return sql.join(matched.map((m) => sql`(${m.def.build(m.args, ctx)})`), sql` and `);
+}
+
+function parsePart(matcher: Matcher, conns: ConnectionRow[], entity: SetEntity, part: string): { def: SetDef; args: Args } {
+  let toks = tokenize(part);
+  const entityWords = entity === 'product' ? ['products', 'product'] : ['orders', 'order'];
+  if (toks.length > 1 && !toks[0].quoted && entityWords.includes(toks[0].lower)) toks = toks.slice(1);
+  matcher.furthest = -1;
+  matcher.failures = [];
+  for (const { def, alternatives } of GRAMMARS) {
+    if (!def.entities.includes(entity)) continue;
+    for (const els of alternatives) {
+      const args = matcher.match(def, els, toks);
+      if (args) return { def, args };
+    }
+  }
+  const other: SetEntity = entity === 'product' ? 'order' : 'product';
+  const probe = new Matcher(conns);
+  for (const { def, alternatives } of GRAMMARS) {
+    if (def.entities.includes(other) && alternatives.some((els) => probe.match(def, els, toks))) {
+      throw ApiError.badRequest(`q: "${part}" is a set of ${other}s, not of ${entity}s`, 'q');
+    }
+  }
+  throw ApiError.badRequest(explain(matcher, conns, entity, part, toks), 'q');
+}
+
+/** The 400 message: which word was not understood, and the closest set. */
+function explain(m: Matcher, conns: ConnectionRow[], entity: SetEntity, part: string, toks: Token[]): string {
+  const pos = m.furthest;
+  if (pos >= toks.length) {
+    const sets = [...new Set(m.failures.map((f) => f.def.set))].slice(0, 3);
+    return `q: "${part}" is not complete; did you mean ${sets.map((s) => `"${s}"`).join(' or ')}?`;
+  }
+  const word = toks[pos];
+  const candidates = new Map<string, SetDef>();
+  for (const f of m.failures) {
+    if (f.el?.kind === 'word') for (const w of f.el.words) candidates.set(w, f.def);
+    if (f.el?.kind === 'slot' && f.el.slot === 'field') for (const k of Object.keys(FIELDS)) candidates.set(k, f.def);
+  }
+  let best: { word: string; d: number } | null = null;
+  for (const w of candidates.keys()) {
+    const d = distance(word.lower, w.toLowerCase());
+    if (!best || d < best.d) best = { word: w, d };
+  }
+  const close = best && best.d <= Math.max(1, Math.floor(best.word.length / 3));
+  const connProblem = m.failures.filter((f) => f.problem?.slot === 'conn')
+    .sort((a, b) => a.problem!.text.length - b.problem!.text.length)[0];
+  if (!close && connProblem) {
+    const { text, from, to } = connProblem.problem!;
+    const names = conns.map((c) => c.name);
+    const kinds = [...new Set(conns.map((c) => c.kind))];
+    const nearest = [...names, ...kinds].sort((a, b) => distance(text.toLowerCase(), a.toLowerCase()) - distance(text.toLowerCase(), b.toLowerCase()))[0];
+    const fix = nearest ? `; did you mean "${[...toks.slice(0, from).map(shown), quoteIfNeeded(nearest), ...toks.slice(to).map(shown)].join(' ')}"?` : '';
+    const known = conns.length === 0 ? ' There are no connections yet.'
+      : ` Connections: ${names.map((n) => `"${n}"`).join(', ')}; kinds: ${kinds.join(', ')}.`;
+    return `q: no connection or connector kind is named "${text}" (in "${part}")${fix}${known}`;
+  }
+  if (close && best) {
+    const fixed = toks.map((t, i) => (i === pos ? best!.word : shown(t))).join(' ');
+    return `q: "${word.text}" is not understood in "${part}"; did you mean "${fixed}"? (the set "${candidates.get(best.word)!.set}")`;
+  }
+  const nearest = SETS.filter((d) => d.entities.includes(entity))
+    .map((d) => ({ d, score: Math.min(distance(part.toLowerCase(), d.example.toLowerCase()), distance(part.toLowerCase(), d.set.toLowerCase())) }))
+    .sort((a, b) => a.score - b.score)[0].d;
+  return `q: "${word.text}" is not understood in "${part}"; the closest set is "${nearest.set}" (for example: ${nearest.example}). GET /api/sets lists them all`;
+}
+
+const shown = (t: Token) => (t.quoted ? `"${t.text}"` : t.text);
+
+function quoteIfNeeded(s: string): string {
+  return /\s/.test(s) ? `"${s}"` : s;
+}
+
+/** Levenshtein distance. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The sets of one entity, for the search bar's autocomplete: each with its form,
+ * an example and what it means, plus the connections and fields they can name.
+ */
+export async function describeSets(hub: Hub, entity: SetEntity) {
+  const conns = await hub.db.rows<ConnectionRow>(sql`select id, name, kind from connections order by created_at, id`);
+  return {
+    entity: `${entity}s`,
+    items: SETS.filter((d) => d.entities.includes(entity)).map((d) => ({ set: d.set, example: d.example, description: d.description })),
+    connections: conns.map((c) => ({ id: c.id, name: c.name, kind: c.kind })),
+    kinds: [...new Set(conns.map((c) => c.kind))],
+    ...(entity === 'product' ? { fields: Object.keys(FIELDS) } : {}),
+    thresholds: { ...DEFAULT_THRESHOLDS },
+    syntax: 'Sets separated by commas are intersected; words are case-insensitive; put values with spaces in double quotes; '
+      + 'a connection is named by its name or by its kind (every connection of that kind)',
+  };
 }

@@ -9,6 +9,7 @@ import { connectionRoutes } from './routes/connections.js';
 import { jobRoutes } from './routes/jobs.js';
 import { recordRoutes } from './routes/records.js';
 import { orderRoutes } from './routes/orders.js';
+import { findingRoutes } from './routes/finding.js';
 import { panelRoutes } from './routes/panel.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { connectorRoutes } from './routes/connectors.js';
@@ -76,6 +77,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await orderRoutes(app, deps);
   await tokenRoutes(app, deps);
   await connectorRoutes(app, deps);
+  await findingRoutes(app, deps);
   // Add new route modules above this line; the panel's catch-all must come last.
   await panelRoutes(app);
   return app;

@@ -15,6 +15,20 @@ const FieldMode = z.object({
 const fieldsShape = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, FieldMode.optional()])) as
   Record<SettingsField | OrderSettingsField, z.ZodOptional<typeof FieldMode>>;
 
+/** Thresholds of the sets "with low-stock", "with low-price", "bad price" and of the mass-delete guard. */
+export const DEFAULT_THRESHOLDS = { lowStock: 5, lowPrice: 1, badPrice: 0, massDeleteShare: 0.3 } as const;
+export const Thresholds = z.object({
+  /** Total stock at or below this (and above 0) is low stock. */
+  lowStock: z.number().min(0).default(DEFAULT_THRESHOLDS.lowStock),
+  /** A lowest price below this (and above badPrice) is a low price. */
+  lowPrice: z.number().min(0).default(DEFAULT_THRESHOLDS.lowPrice),
+  /** A price at or below this, or a variation without a price, is a bad price. */
+  badPrice: z.number().default(DEFAULT_THRESHOLDS.badPrice),
+  /** A full rescan that would mark more than this share of a connection's listings gone marks none. */
+  massDeleteShare: z.number().min(0).max(1).default(DEFAULT_THRESHOLDS.massDeleteShare),
+}).strict();
+export type Thresholds = z.infer<typeof Thresholds>;
+
 /**
  * A connection's settings (SPEC section 9). Everything is optional; defaults
  * are: absorb nothing, detect and write every field, no price or stock rules.
@@ -34,6 +48,7 @@ export const ConnectionSettings = z.object({
     buffer: z.number().int().min(0).default(0),
     max: z.number().int().min(0).nullable().default(null),
   }).strict().default({ buffer: 0, max: null }),
+  thresholds: Thresholds.default(DEFAULT_THRESHOLDS),
 }).strict();
 export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
 
