@@ -145,7 +145,22 @@ export const jobs = pgTable('jobs', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   startedAt: timestamp('started_at', { withTimezone: true }),
   finishedAt: timestamp('finished_at', { withTimezone: true }),
-}, (t) => [index('jobs_connection').on(t.connectionId, t.createdAt)]);
+  /** What part of the connection the job covers (entities, full rescan, webhook hint); null = everything. */
+  scope: jsonb('scope'),
+  /** manual | schedule | webhook | follow-up */
+  origin: text('origin').notNull().default('manual'),
+  /** How many times a process started it: a job whose process died is queued again, up to a limit. */
+  attempts: integer('attempts').notNull().default(0),
+  /** The process running it and until when; a lease not renewed (its process died) lets another process take the job. */
+  leaseOwner: text('lease_owner'),
+  leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+  queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+}, (t) => [
+  index('jobs_connection').on(t.connectionId, t.createdAt),
+  // One queued job per connection, type and scope, whichever process queues it.
+  uniqueIndex('jobs_queued_once').on(t.connectionId, t.type, sql`coalesce((scope)::text, '')`).where(sql`state = 'queued'`),
+  index('jobs_active').on(t.state, t.leaseExpiresAt).where(sql`state in ('queued', 'running')`),
+]);
 
 /** Leases that keep one fetch and one send per connection, across processes. */
 export const connectionLocks = pgTable('connection_locks', {
@@ -213,3 +228,37 @@ export const orderForwards = pgTable('order_forwards', {
   forced: boolean('forced').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [primaryKey({ columns: [t.connectionId, t.orderRecordId] })]);
+
+/**
+ * Pushes received from platforms (POST /hooks/:connectionId). The unique key makes a
+ * delivery repeated by the platform a no-op; a webhook fetch job claims the open
+ * events of its connection and marks them processed when it completes.
+ */
+export const webhookEvents = pgTable('webhook_events', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  connectionId: uuid('connection_id').notNull().references(() => connections.id, { onDelete: 'cascade' }),
+  /** The platform's event id. */
+  eventId: text('event_id').notNull(),
+  type: text('type').notNull(),
+  /** products | orders */
+  entity: text('entity').notNull(),
+  /** The platform's ids of the records that changed. */
+  ids: jsonb('ids').notNull().$type<string[]>(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  jobId: uuid('job_id'),
+  processedAt: timestamp('processed_at', { withTimezone: true }),
+}, (t) => [
+  uniqueIndex('webhook_events_dedupe').on(t.connectionId, t.eventId),
+  index('webhook_events_open').on(t.connectionId, t.receivedAt).where(sql`processed_at is null`),
+]);
+
+/** When each scheduled job of a connection runs next; `spec` is the schedule it was computed from. */
+export const scheduleRuns = pgTable('schedule_runs', {
+  connectionId: uuid('connection_id').notNull().references(() => connections.id, { onDelete: 'cascade' }),
+  /** orders | stock | catalog */
+  entry: text('entry').notNull(),
+  spec: text('spec').notNull(),
+  nextRunAt: timestamp('next_run_at', { withTimezone: true }).notNull(),
+  lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+  lastJobId: uuid('last_job_id'),
+}, (t) => [primaryKey({ columns: [t.connectionId, t.entry] })]);
