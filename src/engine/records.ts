@@ -46,16 +46,19 @@ export async function listRecords(hub: Hub, opts: ListOptions) {
 }
 
 async function equivalencesOf(hub: Hub, ids: string[]) {
-  const rows = await hub.db.rows<{ record_id: string; connection_id: string; external_id: string | null; status: string; issues: number }>(sql`
+  const rows = await hub.db.rows<{ record_id: string; connection_id: string; external_id: string | null; status: string; issues: number; removals: boolean }>(sql`
     select e.record_id, e.connection_id, e.external_id, e.status,
-      (select count(*)::int from issues i where i.equivalence_id = e.id and i.resolved_at is null and i.severity <> 'notice') as issues
+      (select count(*)::int from issues i where i.equivalence_id = e.id and i.resolved_at is null and i.severity <> 'notice') as issues,
+      exists (select 1 from pending_changes pc, jsonb_array_elements(pc.changes) c
+              where pc.equivalence_id = e.id and c->>'kind' = 'remove') as removals
     from equivalences e
     where e.record_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
     order by e.created_at`);
-  const out = new Map<string, { connectionId: string; externalId: string | null; status: string; issues: number }[]>();
+  const out = new Map<string, { connectionId: string; externalId: string | null; status: string; issues: number; removals: boolean }[]>();
   for (const r of rows) {
     const list = out.get(r.record_id) ?? [];
-    list.push({ connectionId: r.connection_id, externalId: r.external_id, status: r.status, issues: r.issues });
+    // removals: a sub-item (an image) is to be removed there, the red dot of the panel.
+    list.push({ connectionId: r.connection_id, externalId: r.external_id, status: r.status, issues: r.issues, removals: r.removals });
     out.set(r.record_id, list);
   }
   return out;
@@ -92,7 +95,7 @@ export async function getRecord(hub: Hub, entity: 'product' | 'order', id: strin
 
 export function issueView(i: Record<string, unknown>) {
   return {
-    id: i.id, severity: i.severity, code: i.code, message: i.message, recordId: i.record_id ?? null,
+    id: i.id, entity: i.entity, severity: i.severity, code: i.code, message: i.message, recordId: i.record_id ?? null,
     connectionId: i.connection_id ?? null, externalId: i.external_id ?? null, createdAt: i.created_at,
   };
 }
