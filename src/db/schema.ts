@@ -26,7 +26,11 @@ export const records = pgTable('records', {
   sourceConnectionId: uuid('source_connection_id'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [index('records_entity_sku').on(t.entity, t.sku)]);
+}, (t) => [
+  index('records_entity_sku').on(t.entity, t.sku),
+  // Offer match: a listing found on a platform is recognised by any of its variations' barcodes.
+  index('records_barcodes').using('gin', sql`jsonb_path_query_array(${t.data}, '$.variations[*].barcode')`).where(sql`entity = 'product'`),
+]);
 
 /**
  * What the sets of the search bar ask about a record, without its JSON document, so a

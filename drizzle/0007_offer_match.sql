@@ -1,0 +1,1 @@
+CREATE INDEX "records_barcodes" ON "records" USING gin (jsonb_path_query_array("data", '$.variations[*].barcode')) WHERE entity = 'product';
