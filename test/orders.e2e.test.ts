@@ -351,7 +351,7 @@ describe.each(DATABASES)('sales orders across a webshop and two marketplaces (%s
     const summary = await ok(hub, 'fetch', W.id);
     expect(summary.fetchOrders).toMatchObject({ created: 1, reserved: 0, forwardsPlanned: 0 });
     const order = (await hub.api('GET', '/api/orders?limit=100')).body.items.find((o: any) => o.number === 'W-1');
-    expect(order.equivalences).toEqual([{ connectionId: W.id, externalId: ordersNumbered(w, 'W-1')[0]._id, status: 'live', issues: 0 }]);
+    expect(order.equivalences).toEqual([{ connectionId: W.id, externalId: ordersNumbered(w, 'W-1')[0]._id, status: 'live', issues: 0, removals: false }]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import type { Orm } from '../db/index.js';
@@ -101,7 +102,7 @@ export async function markMissingGone(
     outcome.gone = gone.length;
     // Nothing can be written to a listing that is not there any more.
     await hub.db.rows(sql`delete from pending_changes
-      where equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(gone.map((g) => g.id))}::jsonb)::uuid)`, tx);
+      where equivalence_id = any(${uuidArray(gone.map((g) => g.id))})`, tx);
     await raiseIssues(hub.db, gone.map((g) => ({
       connectionId: conn.id, recordId: g.record_id, equivalenceId: g.id, externalId: g.external_id, entity,
       severity: 'notice' as const, code: 'gone', origin: 'fetch' as const, key: 'gone',

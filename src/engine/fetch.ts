@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { textArray, uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Product } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
@@ -7,6 +8,7 @@ import type { ReadEvent } from '../connectors/types.js';
 import type { JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
+import { readAhead } from './readahead.js';
 import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange } from './diff.js';
 import { project, unproject, unprojectSeen } from './rules.js';
 import { replanProducts } from './plan.js';
@@ -16,6 +18,8 @@ import { releaseOnStockReading } from './orders/reservations.js';
 
 /** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
 const PAGE = 250;
+/** Records downloaded ahead while a page is analysed. */
+const READ_AHEAD = 1000;
 /** A slow platform may take long to fill a page: check for a pause this often while scanning. */
 const PAUSE_CHECK_MS = 250;
 
@@ -73,7 +77,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   const fullRescan = from === null;
   let rescanClock: Record<string, unknown> | null = null;
   let checkedAt = Date.now();
-  for await (const ev of connector.read('products', from)) {
+  for await (const ev of readAhead(connector.read('products', from), READ_AHEAD)) {
     if (Date.now() - checkedAt >= PAUSE_CHECK_MS) {
       // Records read but not analysed yet are dropped: nothing was committed for them and the clock stays.
       await ctx.checkpoint();
@@ -142,7 +146,7 @@ async function analysePage(
     const existing = await db.rows<EqLite>(sql`
       select id, external_id, record_id, fingerprint, status from equivalences
       where connection_id = ${conn.id} and entity = 'product'
-        and external_id in (select jsonb_array_elements_text(${JSON.stringify(views.map((v) => v.externalId))}::jsonb))`, tx);
+        and external_id = any(${textArray(views.map((v) => v.externalId))})`, tx);
     const byExt = new Map(existing.map((e) => [e.external_id, e]));
     const unchanged: string[] = [];
     const changed: { view: RecordEvent; eq: EqLite }[] = [];
@@ -156,14 +160,14 @@ async function analysePage(
     summary.unchanged += unchanged.length;
     if (unchanged.length > 0) {
       await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
-        where id in (select jsonb_array_elements_text(${JSON.stringify(unchanged)}::jsonb)::uuid)`, tx);
+        where id = any(${uuidArray(unchanged)})`, tx);
     }
     const unreadable = bad.map((b) => b.externalId).filter((x): x is string => !!x);
     if (unreadable.length > 0) {
       // Listed but unreadable: still there, so not gone.
       await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
         where connection_id = ${conn.id} and entity = 'product'
-          and external_id in (select jsonb_array_elements_text(${JSON.stringify(unreadable)}::jsonb))`, tx);
+          and external_id = any(${textArray(unreadable)})`, tx);
     }
     // Orders that landed here before this scan began are in the stock it reports: their reservations end now.
     await releaseOnStockReading(db, tx, conn, all, existing.map((e) => e.record_id),
@@ -175,21 +179,21 @@ async function analysePage(
     const skus = [...new Set(fresh.map((v) => v.record.sku).filter(Boolean))];
     const loaded = await db.rows<{ id: string; sku: string; data: Product }>(sql`
       select id, sku, data from records where entity = 'product' and (
-        id in (select jsonb_array_elements_text(${JSON.stringify([...recordIds])}::jsonb)::uuid)
-        or sku in (select jsonb_array_elements_text(${JSON.stringify(skus)}::jsonb)))
+        id = any(${uuidArray([...recordIds])})
+        or sku = any(${textArray(skus)}))
       order by created_at, id`, tx);
     const current = new Map<string, Product>(loaded.map((r) => [r.id, r.data]));
     const bySku = new Map<string, string>();
     for (const r of loaded) if (r.sku && !bySku.has(r.sku)) bySku.set(r.sku, r.id);
     const acks = changed.length === 0 ? [] : await db.rows<{ id: string; ack: Product | null }>(sql`
       select id, ack from equivalences
-      where id in (select jsonb_array_elements_text(${JSON.stringify(changed.map((c) => c.eq.id))}::jsonb)::uuid)`, tx);
+      where id = any(${uuidArray(changed.map((c) => c.eq.id))})`, tx);
     const ackById = new Map(acks.map((a) => [a.id, a.ack]));
     // Pending inserts on this connection for records that now turn out to be here already.
     const pendingHere = skus.length === 0 ? [] : await db.rows<{ id: string; record_id: string }>(sql`
       select id, record_id from equivalences
       where connection_id = ${conn.id} and entity = 'product' and external_id is null
-        and record_id in (select jsonb_array_elements_text(${JSON.stringify([...bySku.values()])}::jsonb)::uuid)`, tx);
+        and record_id = any(${uuidArray([...bySku.values()])})`, tx);
     const pendingByRecord = new Map(pendingHere.map((p) => [p.record_id, p.id]));
 
     const before = new Map<string, Product>();
@@ -260,7 +264,7 @@ async function analysePage(
       // A product the hub already holds that has become unreadable: the error belongs on its record.
       const held = await db.rows<{ external_id: string; record_id: string }>(sql`
         select external_id, record_id from equivalences where connection_id = ${conn.id} and entity = 'product'
-          and external_id in (select jsonb_array_elements_text(${JSON.stringify(badIds)}::jsonb))`, tx);
+          and external_id = any(${textArray(badIds)})`, tx);
       for (const h of held) recordOf.set(h.external_id, h.record_id);
     }
     for (const b of bad) {

@@ -1,3 +1,4 @@
+import { textArray, uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Database, Orm } from '../db/index.js';
 
@@ -54,11 +55,11 @@ export async function resolveIssues(
   subjects: { equivalenceId?: string | null; externalId?: string | null }[], tx?: Orm,
 ): Promise<void> {
   if (subjects.length === 0) return;
-  const eqIds = subjects.map((s) => s.equivalenceId).filter(Boolean);
-  const extIds = subjects.map((s) => s.externalId).filter(Boolean);
+  const eqIds = subjects.map((s) => s.equivalenceId).filter((x): x is string => !!x);
+  const extIds = subjects.map((s) => s.externalId).filter((x): x is string => !!x);
   await db.rows(sql`
     update issues set resolved_at = now()
     where resolved_at is null and connection_id = ${connectionId} and origin = ${origin}
-      and (equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(eqIds)}::jsonb)::uuid)
-           or external_id in (select jsonb_array_elements_text(${JSON.stringify(extIds)}::jsonb)))`, tx);
+      and (equivalence_id = any(${uuidArray(eqIds)})
+           or external_id = any(${textArray(extIds)}))`, tx);
 }

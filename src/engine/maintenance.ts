@@ -1,3 +1,4 @@
+import { uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Hub } from '../hub.js';
@@ -140,7 +141,7 @@ async function runIntegrity(
       if (valid.length > 0) {
         await hub.db.rows(sql`update issues set resolved_at = now()
           where code = 'record_invalid' and origin = 'engine' and resolved_at is null
-            and record_id in (select jsonb_array_elements_text(${JSON.stringify(valid)}::jsonb)::uuid)`, tx);
+            and record_id = any(${uuidArray(valid)})`, tx);
       }
       await raiseIssues(hub.db, invalid.map((r) => ({
         connectionId: null, recordId: r.id, entity: r.entity as 'product' | 'order', severity: 'error' as const,

@@ -1,3 +1,4 @@
+import { uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Database, Orm } from '../db/index.js';
 import type { Product } from '../model/product.js';
@@ -42,7 +43,7 @@ export async function replanProducts(
   const ids = [...records.keys()];
   const eqs = await db.rows<EqRow>(sql`
     select id, connection_id, record_id, external_id, ack, status from equivalences
-    where entity = 'product' and record_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`, tx);
+    where entity = 'product' and record_id = any(${uuidArray(ids)})`, tx);
   const reserved = await openReservations(db, ids, tx);
   const byConn = new Map(connections.map((c) => [c.id, c]));
   const held = new Set(eqs.map((e) => `${e.connection_id}|${e.record_id}`));
@@ -91,7 +92,7 @@ export async function replanProducts(
   }
   if (clear.length > 0) {
     await db.rows(sql`delete from pending_changes
-      where equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(clear)}::jsonb)::uuid)`, tx);
+      where equivalence_id = any(${uuidArray(clear)})`, tx);
   }
   if (status.length > 0) {
     await db.rows(sql`update equivalences e set status = x.status, updated_at = now()

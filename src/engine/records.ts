@@ -1,3 +1,4 @@
+import { uuidArray } from '../db/index.js';
 import { sql, type SQL } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
@@ -52,7 +53,7 @@ async function equivalencesOf(hub: Hub, ids: string[]) {
       exists (select 1 from pending_changes pc, jsonb_array_elements(pc.changes) c
               where pc.equivalence_id = e.id and c->>'kind' = 'remove') as removals
     from equivalences e
-    where e.record_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)
+    where e.record_id = any(${uuidArray(ids)})
     order by e.created_at`);
   const out = new Map<string, { connectionId: string; externalId: string | null; status: string; issues: number; removals: boolean }[]>();
   for (const r of rows) {

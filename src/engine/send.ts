@@ -1,3 +1,4 @@
+import { textArray, uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Product } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
@@ -78,7 +79,7 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
     const creates = work.filter((r) => r.external_id === null).map((r) => r.equivalence_id);
     if (creates.length > 0) {
       await db.rows(sql`update equivalences set create_attempted_at = now()
-        where id in (select jsonb_array_elements_text(${JSON.stringify(creates)}::jsonb)::uuid)`);
+        where id = any(${uuidArray(creates)})`);
     }
     // Stock held by open order reservations is not offered again (fulfilling connections excepted).
     const reserved = conn.settings.absorb.orders ? new Map<string, Reserved>() : await openReservations(db, work.map((r) => r.record_id));
@@ -140,8 +141,8 @@ async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes:
       // A platform that answers a create with an id this connection already holds: a conflict, not a second binding.
       const taken = new Set((await db.rows<{ external_id: string }>(sql`
         select external_id from equivalences where connection_id = ${conn.id} and entity = 'product'
-          and external_id in (select jsonb_array_elements_text(${JSON.stringify(rows.map((r) => r.external_id))}::jsonb))
-          and id not in (select jsonb_array_elements_text(${JSON.stringify(rows.map((r) => r.id))}::jsonb)::uuid)`, tx))
+          and external_id = any(${textArray(rows.map((r) => r.external_id))})
+          and id <> all(${uuidArray(rows.map((r) => r.id))})`, tx))
         .map((r) => r.external_id));
       const ok = rows.filter((r) => !taken.has(r.external_id));
       await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
@@ -161,7 +162,7 @@ async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes:
       await deletePending(ctx, inSync, tx);
       await db.rows(sql`update equivalences set status = 'live', updated_at = now()
         where status in ('pending_update', 'error') and external_id is not null
-          and id in (select jsonb_array_elements_text(${JSON.stringify(inSync)}::jsonb)::uuid)`, tx);
+          and id = any(${uuidArray(inSync)})`, tx);
     }
     if (failed.length > 0) {
       const rows = failed.map((o) => ({
@@ -190,7 +191,7 @@ async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes:
 async function deletePending(ctx: JobContext, ids: string[], tx: Parameters<Parameters<JobContext['hub']['db']['tx']>[0]>[0]) {
   if (ids.length === 0) return;
   await ctx.hub.db.rows(sql`delete from pending_changes
-    where equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb)::uuid)`, tx);
+    where equivalence_id = any(${uuidArray(ids)})`, tx);
 }
 
 /** Plans inserts for every product this absorbing connection does not hold yet. */
@@ -256,12 +257,12 @@ async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, 
     if (found.length > 0 || complete) {
       const settled = complete ? uncertain : found;
       await db.rows(sql`update issues set resolved_at = now() where resolved_at is null and code = 'create_uncertain'
-        and equivalence_id in (select jsonb_array_elements_text(${JSON.stringify(settled.map((u) => u.id))}::jsonb)::uuid)`, tx);
+        and equivalence_id = any(${uuidArray(settled.map((u) => u.id))})`, tx);
     }
     if (complete && missing.length > 0) {
       // Absent from a complete listing: the earlier attempt never landed, so it may be created.
       await db.rows(sql`update equivalences set create_attempted_at = null
-        where id in (select jsonb_array_elements_text(${JSON.stringify(missing.map((m) => m.id))}::jsonb)::uuid)`, tx);
+        where id = any(${uuidArray(missing.map((m) => m.id))})`, tx);
     } else if (missing.length > 0) {
       await raiseIssues(db, missing.map((m) => ({
         connectionId: conn.id, recordId: m.record_id, equivalenceId: m.id, entity: 'product' as const, severity: 'error' as const,

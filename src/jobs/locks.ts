@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 
@@ -38,7 +39,7 @@ export async function reclaimDeadLeases(hub: Hub): Promise<string[]> {
   }).map((r) => r.job_id);
   if (dead.length === 0) return [];
   await hub.db.rows(sql`delete from connection_locks
-    where job_id in (select jsonb_array_elements_text(${JSON.stringify(dead)}::jsonb)::uuid)`);
+    where job_id = any(${uuidArray(dead)})`);
   return [...new Set(dead)];
 }
 

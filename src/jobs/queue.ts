@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import PgBoss from 'pg-boss';
+import { uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
@@ -96,7 +97,7 @@ export class JobQueue {
       if (dead.length > 0) {
         await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(),
           error = 'The hub process running this job stopped; start it again'
-          where state = 'running' and id in (select jsonb_array_elements_text(${JSON.stringify(dead)}::jsonb)::uuid)`);
+          where state = 'running' and id = any(${uuidArray(dead)})`);
       }
     }
     for (let i = 0; i < opts.workers; i++) {
