@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DATABASES, startTestHub, type TestHub } from './helpers/hub.js';
+import { allProducts, connectShop } from './helpers/shops.js';
+import { startVendure, VENDURE_ADMIN, type VendureServer } from './helpers/vendure.js';
+import { startStorefront, type Storefront } from '../src/storefront/server.js';
+import { demoProduct } from '../src/storefront/catalog.js';
+
+/** One real Vendure for the file; each database run has its own webshop and SKUs, and reads Vendure's state as it finds it. */
+let vendure: VendureServer;
+beforeAll(async () => {
+  vendure = await startVendure();
+}, 60_000);
+afterAll(async () => {
+  await vendure?.close();
+});
+
+const PRODUCT = `id slug name enabled variants { id sku price stockOnHand stockAllocated }`;
+async function vendureProduct(slug: string) {
+  return (await vendure.admin(`query($slug: String!) { product(slug: $slug) { ${PRODUCT} } }`, { slug })).product;
+}
+async function vendureCount(): Promise<number> {
+  return (await vendure.admin('{ products { totalItems } }')).products.totalItems;
+}
+
+export async function connectVendure(hub: TestHub, settings?: unknown, config: Record<string, unknown> = {}) {
+  const res = await hub.api('POST', '/api/connections', {
+    name: 'Vendure', kind: 'vendure',
+    config: { adminApiUrl: vendure.adminApiUrl, ...VENDURE_ADMIN, retryBaseMs: 5, retries: 3, pageSize: 3, ...config },
+    ...(settings ? { settings } : {}),
+  });
+  if (res.status !== 201) throw new Error(`connect vendure: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+describe.each(DATABASES)('Vendure both ways with a webshop (%s)', (kind) => {
+  let hub: TestHub;
+  let shop: Storefront;
+  let V: any;
+  let W: any;
+  // Each run its own webshop SKUs; product 9 or 29 is priced in MXN, which this Vendure channel does not sell in.
+  const first = kind === 'pglite' ? 0 : 20;
+  const own = [0, 1, 2, 3, 9].map((k) => demoProduct(first + k));
+  const mxn = own[4];
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    shop = await startStorefront({ key: `vendure-shop-${kind}`, products: own.map((p) => structuredClone(p)) });
+    V = await connectVendure(hub, { absorb: { products: true } });
+    W = await connectShop(hub, 'Webshop', shop, { settings: { absorb: { products: true } } });
+  }, 60_000);
+  afterAll(async () => {
+    await hub?.close();
+    await shop?.close();
+  });
+
+  it('fetches Vendure products with variants, prices in units and stock into the hub, and absorbs them into the webshop', async () => {
+    const inVendure = await vendureCount();
+    const job = await hub.run('fetch', V.id);
+    expect(job.state).toBe('completed');
+    expect(job.summary.fetch).toMatchObject({ scanned: inVendure, created: inVendure, invalid: 0, complete: true });
+    const products = await allProducts(hub);
+    const laptop = products.find((p) => p.sku === 'laptop');
+    expect(laptop).toMatchObject({ title: 'Laptop', brand: 'Apple', categories: ['Electronics'], status: 'published' });
+    expect(laptop.variations.map((v: any) => v.sku)).toEqual(['L2201308', 'L2201508', 'L2201316', 'L2201516']);
+    expect(laptop.variations[2].availabilities).toEqual([{ tag: 'default', quantity: expect.any(Number) }]);
+    const tee = products.find((p) => p.sku === 'organic-cotton-tee');
+    expect(tee.variations.map((v: any) => [v.sku, v.size, v.color])).toEqual([['TEE-S-BLK', 'S', 'Black'], ['TEE-M-BLK', 'M', 'Black']]);
+    // The same SKU on two Vendure products: two records, never merged.
+    const straps = products.filter((p) => p.variations.some((v: any) => v.sku === 'STRAP-1'));
+    expect(straps.map((p) => p.sku).sort()).toEqual(['camera-strap', 'spare-strap']);
+
+    const sent = await hub.run('send', W.id);
+    expect(sent.summary.send).toMatchObject({ created: inVendure, failed: 0 });
+    const inShop = [...shop.products.values()].find((p) => p.sku === 'laptop')!;
+    expect(inShop.variations!.map((v) => v.sku)).toEqual(['L2201308', 'L2201508', 'L2201316', 'L2201516']);
+    expect(inShop.variations![1].prices).toEqual([{ tag: 'default', currency: 'USD', number: expect.any(Number) }]);
+  });
+
+  it('creates the webshop\'s products in Vendure with their variants; one it cannot price becomes an issue', async () => {
+    const fetched = await hub.run('fetch', W.id);
+    expect(fetched.summary.fetch.created).toBe(own.length);
+    await vendure.takeWrites();
+    const sent = await hub.run('send', V.id);
+    expect(sent.state).toBe('completed');
+    expect(sent.summary.send).toMatchObject({ created: own.length - 1, failed: 1 });
+    for (const p of own.slice(0, 4)) {
+      const inVendure = await vendureProduct(p.sku!.toLowerCase());
+      expect(inVendure.name).toBe(p.title);
+      expect(inVendure.variants.map((v: any) => v.sku).sort()).toEqual(p.variations!.map((v) => v.sku).sort());
+      for (const v of p.variations!) {
+        const got = inVendure.variants.find((x: any) => x.sku === v.sku);
+        expect(got.price).toBe(Math.round(Number(v.prices![0].number) * 100));
+        expect(got.stockOnHand).toBe(Number(v.availabilities![0].quantity));
+      }
+    }
+    expect(await vendureProduct(mxn.sku!.toLowerCase())).toBeNull();
+    const issues = (await hub.api('GET', `/api/issues?connectionId=${V.id}`)).body.items;
+    expect(issues).toContainEqual(expect.objectContaining({ code: 'send_invalid_data', message: expect.stringMatching(/MXN/) }));
+
+    // What the hub wrote comes back as no change.
+    const echo = await hub.run('fetch', V.id);
+    expect(echo.summary.fetch).toMatchObject({ changed: 0, created: 0 });
+    const conn = (await hub.api('GET', `/api/connections/${V.id}`)).body;
+    expect(conn.pending).toMatchObject({ inserts: 1, updates: 0 });
+  });
+});
