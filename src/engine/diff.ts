@@ -59,13 +59,20 @@ function sameVariationField(key: keyof Variation, a: Variation, b: Variation): b
   return sameValue(a[key], b[key]);
 }
 
-/** Pairs each variation of `next` with one of `prev`: by SKU when it has one, else by position. */
+/**
+ * Pairs each variation of `next` with one of `prev`: by SKU when it has one, else by
+ * barcode (a listing bound by offer match carries the platform's own SKUs), else by position.
+ */
 export function matchVariations(next: Variation[], prev: Variation[]): Array<{ next: Variation; prev: Variation | null; prevIndex: number }> {
   const bySku = new Map<string, number>();
   prev.forEach((v, i) => { if (v.sku && !bySku.has(v.sku)) bySku.set(v.sku, i); });
+  const skus = new Set(next.map((v) => v.sku).filter(Boolean));
+  const byBarcode = new Map<string, number>();
+  prev.forEach((v, i) => { if (v.barcode && !skus.has(v.sku) && !byBarcode.has(v.barcode)) byBarcode.set(v.barcode, i); });
   const used = new Set<number>();
   return next.map((v, i) => {
     let idx = v.sku ? bySku.get(v.sku) : undefined;
+    if (idx === undefined && v.barcode && byBarcode.size > 0) idx = byBarcode.get(v.barcode);
     if (idx === undefined && !v.sku && i < prev.length && !prev[i].sku) idx = i;
     if (idx === undefined || used.has(idx)) return { next: v, prev: null, prevIndex: -1 };
     used.add(idx);

@@ -15,6 +15,7 @@ import { replanProducts } from './plan.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { markMissingGone, saveClock, type DeletionOutcome } from './deletions.js';
 import { releaseOnStockReading } from './orders/reservations.js';
+import { barcodesOf, matchBy, offerMatchNotice, recordsByBarcode } from './mapping/offer-match.js';
 
 /** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
 const PAGE = 250;
@@ -176,7 +177,8 @@ async function analysePage(
 
     // Records we will touch, as they are now.
     const recordIds = new Set(changed.map((c) => c.eq.record_id));
-    const skus = [...new Set(fresh.map((v) => v.record.sku).filter(Boolean))];
+    const by = matchBy(conn.settings);
+    const skus = by === 'barcode' ? [] : [...new Set(fresh.map((v) => v.record.sku).filter(Boolean))];
     const loaded = await db.rows<{ id: string; sku: string; data: Product }>(sql`
       select id, sku, data from records where entity = 'product' and (
         id = any(${uuidArray([...recordIds])})
@@ -185,15 +187,25 @@ async function analysePage(
     const current = new Map<string, Product>(loaded.map((r) => [r.id, r.data]));
     const bySku = new Map<string, string>();
     for (const r of loaded) if (r.sku && !bySku.has(r.sku)) bySku.set(r.sku, r.id);
+    // Offer match by barcode (settings.matching.by): listings whose SKU found nothing.
+    const byBarcode = new Map<string, string>();
+    if (by !== 'sku') {
+      const wanted = [...new Set(fresh.filter((v) => !(v.record.sku && bySku.has(v.record.sku))).flatMap((v) => barcodesOf(v.record)))];
+      for (const r of await recordsByBarcode(db, wanted, tx)) {
+        if (!current.has(r.id)) current.set(r.id, r.data);
+        for (const b of barcodesOf(r.data)) if (!byBarcode.has(b)) byBarcode.set(b, r.id);
+      }
+    }
     const acks = changed.length === 0 ? [] : await db.rows<{ id: string; ack: Product | null }>(sql`
       select id, ack from equivalences
       where id = any(${uuidArray(changed.map((c) => c.eq.id))})`, tx);
     const ackById = new Map(acks.map((a) => [a.id, a.ack]));
     // Pending inserts on this connection for records that now turn out to be here already.
-    const pendingHere = skus.length === 0 ? [] : await db.rows<{ id: string; record_id: string }>(sql`
+    const candidates = [...new Set([...bySku.values(), ...byBarcode.values()])];
+    const pendingHere = candidates.length === 0 ? [] : await db.rows<{ id: string; record_id: string }>(sql`
       select id, record_id from equivalences
       where connection_id = ${conn.id} and entity = 'product' and external_id is null
-        and record_id = any(${uuidArray([...bySku.values()])})`, tx);
+        and record_id = any(${uuidArray(candidates)})`, tx);
     const pendingByRecord = new Map(pendingHere.map((p) => [p.record_id, p.id]));
 
     const before = new Map<string, Product>();
@@ -221,7 +233,8 @@ async function analysePage(
     }
     for (const view of fresh) {
       const sku = view.record.sku;
-      const matchId = sku ? bySku.get(sku) : undefined;
+      const barcode = byBarcode.size === 0 ? undefined : barcodesOf(view.record).find((b) => byBarcode.has(b));
+      const matchId = (sku && by !== 'barcode' ? bySku.get(sku) : undefined) ?? (barcode ? byBarcode.get(barcode) : undefined);
       if (matchId) {
         // Same SKU as a hub record: bind to it rather than creating a second record.
         recordOf.set(view.externalId, matchId);
@@ -233,6 +246,8 @@ async function analysePage(
         const pendingId = pendingByRecord.get(matchId);
         if (pendingId) {
           pendingByRecord.delete(matchId);
+          noticeIssues.push(offerMatchNotice(conn, { id: pendingId, record_id: matchId }, view.externalId,
+            sku && bySku.get(sku) === matchId ? 'SKU' : `barcode ${barcode}`));
           eqUpdates.push({ id: pendingId, ack: view.record, fingerprint: fps.get(view.externalId), external_id: view.externalId });
         } else {
           eqInserts.push({ record_id: matchId, external_id: view.externalId, ack: view.record, fingerprint: fps.get(view.externalId) });

@@ -26,7 +26,7 @@ interface EqRow {
  * the order lands there.
  */
 export function pendingFor(record: Product, ack: Product | null, conn: LoadedConnection, reserved?: Reserved): FieldChange[] {
-  const target = project(record, conn.settings, conn.settings.absorb.orders ? undefined : reserved);
+  const target = project(record, conn.settings, conn.settings.absorb.orders ? undefined : reserved, ack);
   return diffProducts(target, ack, (f) => fieldMode(conn.settings, f).write).changes;
 }
 

@@ -2,6 +2,7 @@ import type { Availability, Product, Variation } from '../model/product.js';
 import { PRODUCT_FIELDS, VARIATION_FIELDS, VARIATION_KEY } from '../model/product.js';
 import { fieldMode, type ConnectionSettings } from '../model/settings.js';
 import { matchVariations } from './diff.js';
+import { mappingOf } from './mapping/compile.js';
 
 const cents = (n: number) => Math.round(n * 100) / 100;
 
@@ -31,10 +32,19 @@ export function applyStockRule(quantity: number, rule: ConnectionSettings['stock
 /**
  * What a connection should hold for a hub record: stock held by open order
  * reservations taken off (`reserved`, per variation key), then its price and stock
- * rules applied. Fields the connection does not `write` are left out of comparisons
+ * rules applied, then its listing rules (engine/mapping: categories, attributes,
+ * templates, currency, delivery time, publish state; `ack` is what it holds now, null
+ * before a create). Fields the connection does not `write` are left out of comparisons
  * by the diff, not here, so the projection stays a complete product.
  */
-export function project(record: Product, settings: ConnectionSettings, reserved?: ReadonlyMap<string, number>): Product {
+export function project(record: Product, settings: ConnectionSettings, reserved?: ReadonlyMap<string, number>, ack?: Product | null): Product {
+  const ruled = applyRules(record, settings, reserved);
+  const mapping = mappingOf(settings);
+  return mapping ? mapping.apply(ruled, record, ack ?? null) : ruled;
+}
+
+/** Reservations, price and stock rules: the part of the projection before the listing rules. */
+export function applyRules(record: Product, settings: ConnectionSettings, reserved?: ReadonlyMap<string, number>): Product {
   const priceIdentity = settings.price.marginPercent === 0 && settings.price.add === 0 && settings.price.round === 'none';
   const stockIdentity = settings.stock.buffer === 0 && settings.stock.max === null;
   const holds = reserved !== undefined && reserved.size > 0;
@@ -77,6 +87,8 @@ function withoutReserved(list: Availability[], qty: number): Availability[] {
 /** Turns a connection's view back into hub values (prices un-margined). Stock buffers are not invertible. */
 export function unproject(view: Product, settings: ConnectionSettings): Product {
   const rule = settings.price;
+  const mapping = mappingOf(settings);
+  if (mapping) view = mapping.unmapNew(view);
   if (rule.marginPercent === 0 && rule.add === 0) return view;
   return {
     ...view,
@@ -95,7 +107,17 @@ export function unproject(view: Product, settings: ConnectionSettings): Product 
  * is applied to the hub's quantity: one sold there is one less in the hub.
  */
 export function unprojectSeen(view: Product, settings: ConnectionSettings, before: Product | null, record: Product): Product {
-  const hub = unproject(view, settings);
+  const mapping = mappingOf(settings);
+  if (!mapping) return unprojectStock(view, settings, before, record);
+  return mapping.mergePriceLists(unprojectStock(mapping.unmapSeen(view, record), settings, before, record), record);
+}
+
+function unprojectStock(view: Product, settings: ConnectionSettings, before: Product | null, record: Product): Product {
+  const rule = settings.price;
+  const hub = rule.marginPercent === 0 && rule.add === 0 ? view : {
+    ...view,
+    variations: view.variations.map((v) => ({ ...v, prices: v.prices.map((p) => ({ ...p, amount: invertPriceRule(p.amount, rule) })) })),
+  };
   if ((settings.stock.buffer === 0 && settings.stock.max === null) || !before) return hub;
   const was = matchVariations(view.variations, before.variations);
   const now = matchVariations(view.variations, record.variations);

@@ -11,6 +11,8 @@ import { forCreate, project } from './rules.js';
 import { replanProducts } from './plan.js';
 import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
+import { mappingOf } from './mapping/compile.js';
+import { matchBeforeCreate } from './mapping/offer-match.js';
 
 const BATCH = 100;
 const CONCURRENCY = 8;
@@ -23,6 +25,10 @@ export interface SendSummary {
   updated: number;
   inSync: number;
   recovered: number;
+  /** Listings already on the platform bound instead of created (settings.matching.lookupBeforeCreate). */
+  matched: number;
+  /** Held back by a listing rule (no category, no currency rate), each with an issue. */
+  held: number;
   failed: number;
   durationMs: number;
   perSecond: number;
@@ -52,10 +58,11 @@ type Outcome =
 export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[]): Promise<SendSummary> {
   const { db } = ctx.hub;
   const started = Date.now();
-  const summary: SendSummary = { entity: 'products', created: 0, updated: 0, inSync: 0, recovered: 0, failed: 0, durationMs: 0, perSecond: 0 };
+  const summary: SendSummary = { entity: 'products', created: 0, updated: 0, inSync: 0, recovered: 0, matched: 0, held: 0, failed: 0, durationMs: 0, perSecond: 0 };
   const connector = openConnector(ctx.hub, conn, ctx.signal);
   if (conn.settings.absorb.products) await absorbMissing(ctx, conn, all);
   summary.recovered = await recoverUncertainCreates(ctx, conn, all, connector);
+  summary.matched = await matchBeforeCreate(ctx, conn, all, connector);
 
   const [{ n: total }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from pending_changes pc
     join equivalences e on e.id = pc.equivalence_id where pc.connection_id = ${conn.id} and e.entity = 'product'`);
@@ -75,14 +82,16 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
     if (rows.length === 0) break;
     after = rows[rows.length - 1].equivalence_id;
     // Creates still uncertain after recovery wait for a complete lookup; never risk a duplicate.
-    const work = rows.filter((r) => r.external_id !== null || r.create_attempted_at === null);
+    const ready = rows.filter((r) => r.external_id !== null || r.create_attempted_at === null);
+    // Stock held by open order reservations is not offered again (fulfilling connections excepted).
+    const reserved = conn.settings.absorb.orders ? new Map<string, Reserved>() : await openReservations(db, ready.map((r) => r.record_id));
+    const work = await holdByListingRules(ctx, conn, ready, reserved);
+    summary.held += ready.length - work.length;
     const creates = work.filter((r) => r.external_id === null).map((r) => r.equivalence_id);
     if (creates.length > 0) {
       await db.rows(sql`update equivalences set create_attempted_at = now()
         where id = any(${uuidArray(creates)})`);
     }
-    // Stock held by open order reservations is not offered again (fulfilling connections excepted).
-    const reserved = conn.settings.absorb.orders ? new Map<string, Reserved>() : await openReservations(db, work.map((r) => r.record_id));
     const outcomes = await mapLimit(work, CONCURRENCY, (row) => writeOne(connector, conn, row, reserved.get(row.record_id)));
     await commitOutcomes(ctx, conn, outcomes);
     for (const o of outcomes) {
@@ -98,7 +107,7 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
         if (transientStreak >= MAX_TRANSIENT_STREAK) throw o.error;
       }
     }
-    summary.failed += rows.length - work.length;
+    summary.failed += rows.length - ready.length;
     done += rows.length;
     ctx.progress('send', 'send', done, Math.max(total, done));
   }
@@ -108,7 +117,7 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
 }
 
 async function writeOne(connector: Connector, conn: LoadedConnection, row: PendingRow, reserved?: Reserved): Promise<Outcome> {
-  const target = project(row.data, conn.settings, reserved);
+  const target = project(row.data, conn.settings, reserved, row.external_id ? row.ack : null);
   try {
     if (row.external_id === null) {
       const record = forCreate(target, conn.settings);
@@ -126,6 +135,38 @@ async function writeOne(connector: Connector, conn: LoadedConnection, row: Pendi
     const error = err instanceof ConnectorError ? err : new ConnectorError('bug', 'Unexpected error while writing', String(err));
     return { row, ok: false, error };
   }
+}
+
+/**
+ * Rows whose projection a listing rule says cannot be written (no category where one is
+ * required, a price without a conversion rate) stay pending with an issue on their
+ * record instead of failing on the platform; the rest are returned to be written.
+ */
+async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows: PendingRow[], reserved: Map<string, Reserved>): Promise<PendingRow[]> {
+  const mapping = mappingOf(conn.settings);
+  if (!mapping) return rows;
+  const issues: NewIssue[] = [];
+  const clear: { equivalenceId: string }[] = [];
+  const work = rows.filter((row) => {
+    const problems = mapping.problems(project(row.data, conn.settings, reserved.get(row.record_id), row.external_id ? row.ack : null), conn.name);
+    if (problems.length === 0) {
+      clear.push({ equivalenceId: row.equivalence_id });
+      return true;
+    }
+    for (const p of problems) {
+      issues.push({
+        connectionId: conn.id, recordId: row.record_id, equivalenceId: row.equivalence_id, entity: 'product', severity: 'error',
+        code: p.code, origin: 'engine', key: p.code, message: p.message,
+      });
+    }
+    return false;
+  });
+  await ctx.hub.db.tx(async (tx) => {
+    await ctx.hub.db.rows(sql`update issues set resolved_at = now() where resolved_at is null and origin = 'engine'
+      and code in ('no_category', 'no_rate') and equivalence_id = any(${uuidArray(clear.map((c) => c.equivalenceId))})`, tx);
+    await raiseIssues(ctx.hub.db, issues, tx);
+  });
+  return work;
 }
 
 async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes: Outcome[]): Promise<void> {

@@ -13,6 +13,7 @@ import { findingRoutes } from './routes/finding.js';
 import { panelRoutes } from './routes/panel.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { connectorRoutes } from './routes/connectors.js';
+import { mappingRoutes } from './routes/mapping.js';
 
 export interface RouteDeps {
   hub: Hub;
@@ -78,6 +79,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await tokenRoutes(app, deps);
   await connectorRoutes(app, deps);
   await findingRoutes(app, deps);
+  await mappingRoutes(app, deps);
   // Add new route modules above this line; the panel's catch-all must come last.
   await panelRoutes(app);
   return app;

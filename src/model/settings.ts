@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PRODUCT_FIELDS, VARIATION_FIELDS, type SettingsField } from './product.js';
 import { ORDER_SETTINGS_FIELDS, type OrderSettingsField } from './order.js';
+import { mappingIssues, mappingSettingsShape } from '../engine/mapping/schema.js';
 
 /** Product fields, then the order-only fields (`status` is shared: publish status / order status). */
 export const SETTINGS_FIELDS: readonly (SettingsField | OrderSettingsField)[] = [
@@ -48,8 +49,12 @@ export const ConnectionSettings = z.object({
     buffer: z.number().int().min(0).default(0),
     max: z.number().int().min(0).nullable().default(null),
   }).strict().default({ buffer: 0, max: null }),
+  /** Listing rules (engine/mapping): categories, attributes, mapping groups, currency, delivery time, publish state, matching, order defaults. */
+  ...mappingSettingsShape,
   thresholds: Thresholds.default(DEFAULT_THRESHOLDS),
-}).strict();
+}).strict().superRefine((s, ctx) => {
+  for (const i of mappingIssues(s)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
+});
 export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
 
 export function fieldMode(settings: ConnectionSettings, field: SettingsField | OrderSettingsField): { detect: boolean; write: boolean } {
