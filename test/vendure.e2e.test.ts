@@ -102,4 +102,92 @@ describe.each(DATABASES)('Vendure both ways with a webshop (%s)', (kind) => {
     const conn = (await hub.api('GET', `/api/connections/${V.id}`)).body;
     expect(conn.pending).toMatchObject({ inserts: 1, updates: 0 });
   });
+
+  it('a price change in Vendure reaches the webshop, and one in the webshop reaches Vendure, writing only the price', async () => {
+    // In Vendure: one variant of the laptop, and the spare strap whose SKU the camera strap shares.
+    const laptop = await vendureProduct('laptop');
+    const spare = await vendureProduct('spare-strap');
+    const camera = await vendureProduct('camera-strap');
+    const laptopPrice = laptop.variants[1].price + 100;
+    const sparePrice = spare.variants[0].price + 7;
+    await vendure.admin('mutation($input: [UpdateProductVariantInput!]!) { updateProductVariants(input: $input) { id } }', {
+      input: [{ id: laptop.variants[1].id, price: laptopPrice }, { id: spare.variants[0].id, price: sparePrice }],
+    });
+    const fetched = await hub.run('fetch', V.id);
+    expect(fetched.summary.fetch).toMatchObject({ changed: 2, created: 0 });
+    const before = shop.requests.length;
+    const sent = await hub.run('send', W.id);
+    expect(sent.summary.send).toMatchObject({ updated: 2, failed: 0 });
+    const writes = shop.requests.slice(before);
+    expect(writes.map((w) => w.body)).toEqual(expect.arrayContaining([
+      { variations: [{ _id: expect.any(String), sku: 'L2201508', prices: [{ tag: 'default', currency: 'USD', number: laptopPrice / 100 }] }] },
+      { variations: [{ _id: expect.any(String), sku: 'STRAP-1', prices: [{ tag: 'default', currency: 'USD', number: sparePrice / 100 }] }] },
+    ]));
+    const byVendureSlug = (slug: string) => [...shop.products.values()].find((p) => p.sku === slug)!;
+    expect(Number(byVendureSlug('spare-strap').variations![0].prices![0].number)).toBe(sparePrice / 100);
+    // The other product with SKU STRAP-1 kept its price.
+    expect(Number(byVendureSlug('camera-strap').variations![0].prices![0].number)).toBe(camera.variants[0].price / 100);
+
+    // In the webshop: a price of one of its products.
+    const mine = [...shop.products.values()].find((p) => p.sku === own[1].sku)!;
+    mine.variations![1].prices![0].number = '77.70';
+    expect((await hub.run('fetch', W.id)).summary.fetch.changed).toBe(1);
+    await vendure.takeWrites();
+    const toVendure = await hub.run('send', V.id);
+    expect(toVendure.summary.send).toMatchObject({ updated: 1 });
+    const written = await vendure.takeWrites();
+    const inVendure = await vendureProduct(own[1].sku!.toLowerCase());
+    const variant = inVendure.variants.find((v: any) => v.sku === mine.variations![1].sku);
+    expect(written).toEqual([{ operation: 'ChannelsyncUpdateVariants', variables: { input: [{ id: variant.id, price: 7770 }] } }]);
+    expect(variant.price).toBe(7770);
+    expect((await hub.run('fetch', V.id)).summary.fetch).toMatchObject({ changed: 0, created: 0 });
+  });
+
+  it('an expired session, a rate limit, a broken answer and a changed password: the job says so, nothing synced is lost, and it resumes', async () => {
+    const state = async () => {
+      const conn = (await hub.api('GET', `/api/connections/${V.id}`)).body;
+      return { equivalences: conn.equivalences, products: (await hub.api('GET', '/api/products?limit=1')).body.total };
+    };
+    const before = await state();
+    expect(before.equivalences.gone).toBeUndefined();
+
+    // A session that ended is signed in again without anyone noticing; a 429 is waited out.
+    await vendure.expireSessions();
+    await vendure.setFaults({ status429: 2, retryAfterSeconds: 0 });
+    expect((await hub.run('fetch', V.id)).summary.fetch).toMatchObject({ changed: 0, created: 0, complete: true });
+
+    // An answer in an unexpected shape halfway through the list fails the job in words, and changes nothing.
+    const clock = (await hub.api('GET', `/api/connections/${V.id}`)).body.clocks.products;
+    await vendure.setFaults({ wrongShape: 1, wrongShapeFromSkip: 3 });
+    const broken = await hub.run('fetch', V.id);
+    expect(broken.state).toBe('failed');
+    expect(broken.error).toMatch(/Vendure answered the product list \(from product 4\) in an unexpected format/);
+    expect((await hub.api('GET', `/api/connections/${V.id}`)).body.clocks.products).toEqual(clock);
+    expect(await state()).toEqual(before);
+
+    // A proxy answering HTML pages: retried, then the job stops and says so.
+    await vendure.setFaults({ html: 4 });
+    const down = await hub.run('fetch', V.id);
+    expect(down.state).toBe('failed');
+    expect(down.error).toMatch(/Vendure is not answering properly \(HTTP 502\)/);
+
+    // The password changed in Vendure: one sign-in attempt, then a message the merchant can act on.
+    await vendure.setAdminPassword('changed-password');
+    try {
+      await vendure.expireSessions();
+      const refused = await hub.run('fetch', V.id);
+      expect(refused.state).toBe('failed');
+      expect(refused.error).toMatch(/Vendure refused the sign-in of "superadmin": the username or password is wrong/);
+      expect(await state()).toEqual(before);
+      const patched = await hub.api('PATCH', `/api/connections/${V.id}`, { config: { password: 'changed-password' } });
+      expect(patched.status).toBe(200);
+      expect(patched.body.config.password).toBe('********');
+      const resumed = await hub.run('fetch', V.id);
+      expect(resumed.state).toBe('completed');
+      expect(resumed.summary.fetch).toMatchObject({ changed: 0, created: 0, complete: true });
+    } finally {
+      await vendure.setAdminPassword(VENDURE_ADMIN.password);
+    }
+    expect(await state()).toEqual(before);
+  });
 });

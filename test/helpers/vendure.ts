@@ -16,8 +16,9 @@ export interface VendureFaults {
   retryAfterSeconds?: number;
   /** The next N Admin API calls answer a 502 HTML page. */
   html?: number;
-  /** The next N product list calls answer a shape without `items`. */
+  /** The next N product list calls (from `wrongShapeFromSkip` on) answer a shape without `items`. */
   wrongShape?: number;
+  wrongShapeFromSkip?: number;
 }
 
 export interface VendureServer {
@@ -28,6 +29,8 @@ export interface VendureServer {
   /** Shop API call; the session token is kept per `shopper` name, like a browser's cookie. */
   shop<T = any>(query: string, variables?: Record<string, unknown>, shopper?: string): Promise<T>;
   setFaults(faults: VendureFaults): Promise<void>;
+  /** Changes the superadmin's password in Vendure (and the one this helper signs in with). */
+  setAdminPassword(password: string): Promise<void>;
   /** Ends every session, as an expiry or a revoked login does. */
   expireSessions(): Promise<void>;
   /** The hub's mutations received since the last call (operation name and variables), oldest first. */
@@ -114,10 +117,11 @@ export async function startVendure(): Promise<VendureServer> {
     return { data: body.data, token: res.headers.get('vendure-auth-token') };
   };
   let adminToken: string | null = null;
+  let adminPassword = VENDURE_ADMIN.password;
   const login = async () => {
     const { token } = await call(`${base}/admin-api`,
       'mutation($u: String!, $p: String!) { login(username: $u, password: $p) { ... on CurrentUser { id } } }',
-      { u: VENDURE_ADMIN.username, p: VENDURE_ADMIN.password }, null);
+      { u: VENDURE_ADMIN.username, p: adminPassword }, null);
     adminToken = token;
   };
   const shopTokens = new Map<string, string>();
@@ -139,6 +143,12 @@ export async function startVendure(): Promise<VendureServer> {
       const { data, token } = await call(`${base}/shop-api`, query, variables, shopTokens.get(shopper) ?? null);
       if (token) shopTokens.set(shopper, token);
       return data;
+    },
+    async setAdminPassword(password) {
+      const { administrators } = await this.admin('{ administrators { items { id user { identifier } } } }');
+      const me = administrators.items.find((a: any) => a.user.identifier === VENDURE_ADMIN.username);
+      await this.admin('mutation($id: ID!, $p: String!) { updateAdministrator(input: { id: $id, password: $p }) { id } }', { id: me.id, p: password });
+      adminPassword = password;
     },
     async setFaults(faults) {
       await command('faults', { faults });
