@@ -100,6 +100,10 @@ export const Order = z.object({
   invoice: Invoice.nullable().default(null),
   messages: z.array(Message).default([]),
   notes: z.string().default(''),
+  /** Set where the platform has them, or by a connection's order defaults when an order is forwarded there. */
+  shippingMethod: z.string().optional(),
+  paymentMethod: z.string().optional(),
+  customerGroup: z.string().optional(),
 });
 export type Order = z.infer<typeof Order>;
 

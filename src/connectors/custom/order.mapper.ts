@@ -123,6 +123,10 @@ export function fromStoreOrder(raw: unknown): FromStoreOrderResult {
     messages: readMessages(raw.messages, n),
     notes: readString(raw.notes ?? raw.note, 'notes', n),
   };
+  for (const f of ['shippingMethod', 'paymentMethod', 'customerGroup'] as const) {
+    const v = raw[f] === undefined || raw[f] === null ? '' : readString(raw[f], f, n);
+    if (v !== '') record[f] = v;
+  }
   if (asText.size > 0) {
     n.add('numbers_as_text', `${[...asText].join(', ')}: numbers sent as text were read as numbers`, 'numbers');
   }
@@ -160,6 +164,7 @@ export function toStoreOrder(order: Order): Record<string, unknown> {
   if (order.invoice) body.invoice = { ...order.invoice };
   if (order.messages.length > 0) body.messages = order.messages.map((m) => ({ ...m }));
   if (order.notes) body.notes = order.notes;
+  for (const f of ['shippingMethod', 'paymentMethod', 'customerGroup'] as const) if (order[f]) body[f] = order[f];
   return body;
 }
 

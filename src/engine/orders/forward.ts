@@ -9,6 +9,7 @@ import { openConnector } from '../connector.js';
 import { fingerprint } from '../diff.js';
 import { raiseIssues, resolveIssues, type NewIssue } from '../issues.js';
 import { diffOrder } from './diff.js';
+import { projectOrder } from '../mapping/orders.js';
 import { land } from './ledger.js';
 import { mapLinesTo, type TargetLine } from './lines.js';
 import { planForwards } from './plan.js';
@@ -98,7 +99,7 @@ export async function sendOrders(ctx: JobContext, conn: LoadedConnection, all: L
     const creates: { row: PendingRow; view: Order }[] = [];
     candidates.forEach((row, i) => {
       const lines = mapped[i];
-      if (lines.every((l) => l.ok) || row.forced) creates.push({ row, view: targetView(row.data, lines) });
+      if (lines.every((l) => l.ok) || row.forced) creates.push({ row, view: projectOrder(targetView(row.data, lines), conn.settings) });
       else held.push({ row, lines });
     });
     await holdBack(ctx, conn, held, cancelled);
@@ -158,7 +159,7 @@ async function createOne(connector: Connector, row: PendingRow, view: Order): Pr
 }
 
 async function updateOne(connector: Connector, conn: LoadedConnection, row: PendingRow): Promise<Outcome> {
-  const { changes, patch } = diffOrder(row.data, row.ack, (f) => fieldMode(conn.settings, f).write);
+  const { changes, patch } = diffOrder(projectOrder(row.data, conn.settings), row.ack, (f) => fieldMode(conn.settings, f).write);
   if (changes.length === 0) return { row, ok: true, kind: 'in_sync' };
   try {
     const ack = await connector.write!('orders', { type: 'update', externalId: row.external_id!, patch, record: row.data }) as WriteAck<Order>;

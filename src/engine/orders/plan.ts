@@ -4,6 +4,7 @@ import { RELEASING_STATUSES, type Order } from '../../model/order.js';
 import { fieldMode } from '../../model/settings.js';
 import type { LoadedConnection } from '../connections.js';
 import { diffOrder, type OrderFieldChange } from './diff.js';
+import { projectOrder } from '../mapping/orders.js';
 
 /** The connections orders are forwarded to: they fulfil them and hold the real stock. */
 export function fulfillers(all: LoadedConnection[]): LoadedConnection[] {
@@ -84,7 +85,7 @@ export async function replanOrders(db: Database, tx: Orm, records: Map<string, O
   for (const e of eqs) {
     const conn = byConn.get(e.connection_id);
     if (!conn || !e.ack) continue;
-    const { changes } = diffOrder(records.get(e.record_id)!, e.ack, (f) => fieldMode(conn.settings, f).write);
+    const { changes } = diffOrder(projectOrder(records.get(e.record_id)!, conn.settings), e.ack, (f) => fieldMode(conn.settings, f).write);
     if (changes.length > 0) upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, changes });
     else clear.push(e.id);
   }
