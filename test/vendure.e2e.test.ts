@@ -43,9 +43,10 @@ describe.each(DATABASES)('Vendure both ways with a webshop (%s)', (kind) => {
   const mxn = own[4];
   beforeAll(async () => {
     hub = await startTestHub(kind);
-    shop = await startStorefront({ key: `vendure-shop-${kind}`, products: own.map((p) => structuredClone(p)) });
-    V = await connectVendure(hub, { absorb: { products: true } });
-    W = await connectShop(hub, 'Webshop', shop, { settings: { absorb: { products: true } } });
+    shop = await startStorefront({ key: `vendure-shop-${kind}`, products: own.map((p) => structuredClone(p)), decrementStockOnOrder: true });
+    // The webshop fulfils orders and is the stock master: Vendure's stock is written, not read back.
+    V = await connectVendure(hub, { absorb: { products: true }, fields: { stock: { detect: false } } });
+    W = await connectShop(hub, 'Webshop', shop, { settings: { absorb: { products: true, orders: true } } });
   }, 60_000);
   afterAll(async () => {
     await hub?.close();
@@ -189,5 +190,42 @@ describe.each(DATABASES)('Vendure both ways with a webshop (%s)', (kind) => {
       await vendure.setAdminPassword(VENDURE_ADMIN.password);
     }
     expect(await state()).toEqual(before);
+  });
+
+  it('an order placed through Vendure\'s Shop API reaches the webshop, and its tracking flows back to Vendure', async () => {
+    const tee = await vendureProduct('organic-cotton-tee');
+    const variant = tee.variants.find((v: any) => v.sku === 'TEE-S-BLK');
+    const saleable = variant.stockOnHand - variant.stockAllocated;
+    const code = await vendure.checkout([{ variantId: variant.id, quantity: 2 }], `buyer-${kind}`);
+
+    const fetched = await hub.run('fetch', V.id);
+    expect(fetched.state).toBe('completed');
+    expect(fetched.summary.fetchOrders).toMatchObject({ created: 1, unmatchedLines: 0, reserved: 2, forwardsPlanned: 1 });
+    const order = (await hub.api('GET', `/api/orders?q=`)).body.items.find((o: any) => o.number === code);
+    expect(order).toMatchObject({ status: 'paid', currency: 'USD', lines: [{ sku: 'TEE-S-BLK', quantity: 2, unitPrice: 19.9 }], buyer: { email: `buyer-${kind}@example.com` } });
+
+    expect((await hub.run('send', W.id)).summary.sendOrders).toMatchObject({ forwarded: 1, failed: 0 });
+    const inShop = [...shop.orders.values()].find((o) => o.orderid === code)!;
+    expect(inShop).toBeDefined();
+    const teeInShop = [...shop.products.values()].find((p) => p.sku === 'organic-cotton-tee')!;
+    const teeVariation = teeInShop.variations!.find((v) => v.sku === 'TEE-S-BLK')!;
+    expect((inShop.orderItems as any[])[0]).toMatchObject({ id: teeInShop._id, variation_id: teeVariation._id, quantity: 2 });
+
+    // The webshop ships it with a tracking number.
+    inShop.status = 'shipped';
+    inShop.shipments = [{ carrier: 'DHL', trackingNumber: 'JD014600006281', labelUrl: '', date: '2026-02-03T10:00:00Z' }];
+    expect((await hub.run('fetch', W.id)).summary.fetchOrders).toMatchObject({ changed: 1 });
+    const back = await hub.run('send', V.id);
+    expect(back.state).toBe('completed');
+    expect(back.summary.sendOrders).toMatchObject({ updated: 1 });
+    const inVendure = (await vendure.admin(`query($code: String!) { orders(options: { filter: { code: { eq: $code } } }) { items { state fulfillments { state method trackingCode } } } }`, { code })).orders.items[0];
+    expect(inVendure).toEqual({ state: 'Shipped', fulfillments: [{ state: 'Shipped', method: 'DHL', trackingCode: 'JD014600006281' }] });
+    const echo = await hub.run('fetch', V.id);
+    expect(echo.summary.fetchOrders).toMatchObject({ changed: 0, created: 0 });
+
+    // The sale counted once everywhere: the webshop took it off its stock, Vendure shipped it.
+    const after = (await vendureProduct('organic-cotton-tee')).variants.find((v: any) => v.sku === 'TEE-S-BLK');
+    expect(after.stockOnHand - after.stockAllocated).toBe(saleable - 2);
+    expect(Number(teeVariation.availabilities![0].quantity)).toBe(saleable - 2);
   });
 });

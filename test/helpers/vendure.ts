@@ -28,6 +28,8 @@ export interface VendureServer {
   admin<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
   /** Shop API call; the session token is kept per `shopper` name, like a browser's cookie. */
   shop<T = any>(query: string, variables?: Record<string, unknown>, shopper?: string): Promise<T>;
+  /** A customer checks out through the Shop API (dummy payment, settled at once); returns the order code. */
+  checkout(lines: Array<{ variantId: string; quantity: number }>, shopper: string): Promise<string>;
   setFaults(faults: VendureFaults): Promise<void>;
   /** Changes the superadmin's password in Vendure (and the one this helper signs in with). */
   setAdminPassword(password: string): Promise<void>;
@@ -126,7 +128,7 @@ export async function startVendure(): Promise<VendureServer> {
   };
   const shopTokens = new Map<string, string>();
 
-  return {
+  const server: VendureServer = {
     adminApiUrl: `${base}/admin-api`,
     shopApiUrl: `${base}/shop-api`,
     async admin(query, variables) {
@@ -143,6 +145,30 @@ export async function startVendure(): Promise<VendureServer> {
       const { data, token } = await call(`${base}/shop-api`, query, variables, shopTokens.get(shopper) ?? null);
       if (token) shopTokens.set(shopper, token);
       return data;
+    },
+    async checkout(lines, shopper) {
+      const result = (field: string, data: any) => {
+        if (data[field]?.errorCode) throw new Error(`Vendure shop ${field}: ${data[field].errorCode} ${data[field].message}`);
+        return data[field];
+      };
+      const fields = '__typename ... on Order { id code state } ... on ErrorResult { errorCode message }';
+      for (const l of lines) {
+        result('addItemToOrder', await this.shop(`mutation($id: ID!, $q: Int!) { addItemToOrder(productVariantId: $id, quantity: $q) { ${fields} } }`,
+          { id: l.variantId, q: l.quantity }, shopper));
+      }
+      result('setCustomerForOrder', await this.shop(`mutation($input: CreateCustomerInput!) { setCustomerForOrder(input: $input) { ${fields} } }`,
+        { input: { firstName: 'Ana', lastName: 'Garcia', emailAddress: `${shopper}@example.com` } }, shopper));
+      result('setOrderShippingAddress', await this.shop(`mutation($input: CreateAddressInput!) { setOrderShippingAddress(input: $input) { ${fields} } }`,
+        { input: { fullName: 'Ana Garcia', streetLine1: '1 Main St', city: 'Springfield', postalCode: '12345', countryCode: 'US' } }, shopper));
+      const { eligibleShippingMethods } = await this.shop('{ eligibleShippingMethods { id } }', {}, shopper);
+      result('setOrderShippingMethod', await this.shop(`mutation($id: [ID!]!) { setOrderShippingMethod(shippingMethodId: $id) { ${fields} } }`,
+        { id: [eligibleShippingMethods[0].id] }, shopper));
+      result('transitionOrderToState', await this.shop(`mutation { transitionOrderToState(state: "ArrangingPayment") { ${fields} } }`, {}, shopper));
+      const { eligiblePaymentMethods } = await this.shop('{ eligiblePaymentMethods { code } }', {}, shopper);
+      const order = result('addPaymentToOrder', await this.shop(`mutation($input: PaymentInput!) { addPaymentToOrder(input: $input) { ${fields} } }`,
+        { input: { method: eligiblePaymentMethods[0].code, metadata: {} } }, shopper));
+      if (order.state !== 'PaymentSettled') throw new Error(`Vendure checkout ended in ${order.state}`);
+      return order.code;
     },
     async setAdminPassword(password) {
       const { administrators } = await this.admin('{ administrators { items { id user { identifier } } } }');
@@ -168,4 +194,5 @@ export async function startVendure(): Promise<VendureServer> {
       });
     },
   };
+  return server;
 }
