@@ -101,6 +101,11 @@ export interface ConnectorDefinition<Config = unknown> {
   secretFields: string[];
   /** Fills in config the hub generates (e.g. a key) before validation. */
   prepareConfig?(input: Record<string, unknown>): Record<string, unknown>;
+  /**
+   * Settings a new connection of this kind starts from; the merchant's own settings are
+   * merged over them (e.g. fields the platform cannot hold are neither read nor written).
+   */
+  defaultSettings?(config: Config): Record<string, unknown>;
   capabilities: { read: Entity[]; write: Entity[]; webhooks?: Entity[] };
   create(config: Config, ctx: ConnectorContext): Connector;
 }

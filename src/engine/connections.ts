@@ -72,7 +72,8 @@ export async function createConnection(hub: Hub, input: { name?: unknown; kind?:
   if (typeof input.name !== 'string' || input.name.trim() === '') throw ApiError.badRequest('name: required, a non-empty string', 'name');
   if (typeof input.kind !== 'string') throw ApiError.badRequest(`kind: required, one of ${connectorKinds().join(', ')}`, 'kind');
   const config = validateConfig(input.kind, input.config);
-  const settings = validateSettings(input.settings);
+  const defaults = getConnectorDefinition(input.kind)!.defaultSettings?.(config) ?? {};
+  const settings = validateSettings(mergeSettings(defaults, input.settings ?? {}));
   const { plain, secret } = splitSecrets(input.kind, config);
   const [row] = await hub.db.rows<ConnectionRow>(sql`
     insert into connections (name, kind, config, secrets, settings)

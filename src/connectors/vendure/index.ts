@@ -2,6 +2,9 @@ import type { ConnectorDefinition } from '../types.js';
 import { VendureConfig } from './config.js';
 import { VendureConnector } from './vendure.connector.js';
 
+/** Universal fields Vendure has no place for: a new Vendure connection neither reads nor writes them. */
+const NOT_HELD = ['barcode', 'mpn', 'model', 'url', 'tags', 'videos', 'deliveryDays', 'images'] as const;
+
 export { VendureConfig } from './config.js';
 export { VendureConnector } from './vendure.connector.js';
 
@@ -18,5 +21,6 @@ export const vendure: ConnectorDefinition<VendureConfig> = {
   configSchema: VendureConfig,
   secretFields: ['password', 'token'],
   capabilities: { read: ['products', 'orders'], write: ['products', 'orders'] },
+  defaultSettings: () => ({ fields: Object.fromEntries(NOT_HELD.map((f) => [f, { detect: false, write: false }])) }),
   create: (config, ctx) => new VendureConnector(config, ctx),
 };
