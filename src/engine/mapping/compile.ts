@@ -24,6 +24,7 @@ type Kind = 'color' | 'size';
 interface CompiledGroup {
   group: MappingGroup;
   select: Selector;
+  tables: Record<Kind, Map<string, string> | null>;
 }
 interface CompiledCategoryRule {
   rule: CategoryRule;
@@ -44,11 +45,18 @@ export class CompiledMapping {
   private readonly mappedCategories: boolean;
   private readonly known: Set<string> | null;
   private readonly reverse: Record<Kind, Map<string, string>>;
+  private readonly tables: Record<Kind, Map<string, string> | null>;
 
   constructor(readonly s: MappingSettings) {
     const ordered = orderGroups(s.groups ?? []);
     const order = ordered.ok ? ordered.order : (s.groups ?? []).map((_, i) => i);
-    this.groups = order.map((i) => ({ group: s.groups![i], select: compileSelector(s.groups![i].select) }));
+    this.groups = order.map((i) => {
+      const g = s.groups![i];
+      const t = g.attributes?.translations;
+      return { group: g, select: compileSelector(g.select), tables: { color: t?.color ? lowerKeys(t.color) : null, size: t?.size ? lowerKeys(t.size) : null } };
+    });
+    const t = s.attributes?.translations;
+    this.tables = { color: t?.color ? lowerKeys(t.color) : null, size: t?.size ? lowerKeys(t.size) : null };
     this.categoryRules = (s.categoryMap ?? []).map((rule, index) => ({ rule, index, test: categoryTest(rule) }));
     this.mappedCategories = !!(s.categoryMap?.length || s.defaultCategory || s.platformCategories || this.groups.some((g) => g.group.category));
     this.known = s.platformCategories ? new Set(s.platformCategories.map((c) => c.toLowerCase())) : null;
@@ -71,7 +79,7 @@ export class CompiledMapping {
       return null;
     };
 
-    const variations = this.variations(p, matched.map((g) => g.group), note);
+    const variations = this.variations(p, matched, note);
     const out: Product = { ...p, variations };
 
     // Templates see the platform's option values (translated colours and sizes).
@@ -106,19 +114,19 @@ export class CompiledMapping {
     return out;
   }
 
-  private variations(p: Product, groups: MappingGroup[], note: ((path: string, value: unknown, rule: string) => void) | null): Variation[] {
+  private variations(p: Product, groups: CompiledGroup[], note: ((path: string, value: unknown, rule: string) => void) | null): Variation[] {
     const s = this.s;
     const sourceOf = (kind: Kind): { source: AttributeSource; rule: string } => {
-      const g = groups.find((x) => x.attributes?.[kind] !== undefined);
+      const g = groups.find((x) => x.group.attributes?.[kind] !== undefined)?.group;
       if (g) return { source: g.attributes![kind]!, rule: `mapping group "${g.name}" ${kind} field` };
       if (s.attributes?.[kind] !== undefined) return { source: s.attributes[kind]!, rule: `settings.attributes.${kind}` };
       return { source: kind, rule: 'hub record' };
     };
     const tableOf = (kind: Kind): { table: Map<string, string>; rule: string } | null => {
-      const g = groups.find((x) => x.attributes?.translations?.[kind] !== undefined);
-      if (g) return { table: lowerKeys(g.attributes!.translations![kind]!), rule: `mapping group "${g.name}" ${kind} translation` };
-      const t = s.attributes?.translations?.[kind];
-      return t ? { table: lowerKeys(t), rule: `settings.attributes.translations.${kind}` } : null;
+      const g = groups.find((x) => x.tables[kind] !== null);
+      if (g) return { table: g.tables[kind]!, rule: `mapping group "${g.group.name}" ${kind} translation` };
+      const t = this.tables[kind];
+      return t ? { table: t, rule: `settings.attributes.translations.${kind}` } : null;
     };
     const src = { color: sourceOf('color'), size: sourceOf('size') };
     const tables = { color: tableOf('color'), size: tableOf('size') };
@@ -128,7 +136,7 @@ export class CompiledMapping {
       && !convert && !cur?.priceListTag;
     if (identity && !note) return p.variations;
     return p.variations.map((v, i) => {
-      const label = `variations[${v.sku || i}]`;
+      const label = note ? `variations[${v.sku || i}]` : '';
       const out: Variation = { ...v };
       for (const kind of ['color', 'size'] as const) {
         const raw = readSource(src[kind].source, v, p);
@@ -151,6 +159,8 @@ export class CompiledMapping {
       }
       if (convert) {
         prices = prices.map((x) => convertPrice(x, cur!.code!, cur!.rates, cur!.round));
+      }
+      if (convert && note) {
         const from = [...new Set(v.prices.map((x) => x.currency).filter((c) => c !== cur!.code))];
         if (from.length > 0) {
           const missing = from.filter((c) => cur!.rates[c] === undefined);
