@@ -13,6 +13,7 @@ import { applyOrderChanges, diffOrder, toHubOrder, type OrderFieldChange } from 
 import { land, releaseOrders, reserve, type NewReservation } from './ledger.js';
 import { matchLines, type LineMatch } from './lines.js';
 import { planForwards, replanOrders } from './plan.js';
+import { projectOrder } from '../mapping/orders.js';
 import { replanProductIds } from './reservations.js';
 
 /** Orders analysed per transaction. */
@@ -211,7 +212,7 @@ async function analyseOrders(
       }
       // The order the hub created here: same record, source unchanged; what this connection changed since counts.
       const record = current.get(echo.record_id)!;
-      const { changes } = diffOrder(view.record, record, detect);
+      const { changes } = diffOrder(view.record, projectOrder(record, conn.settings), detect);
       touch(echo.record_id, applyOrderChanges(record, view.record, changes), changes);
       eqUpdates.push({ id: echo.id, ack: view.record, fingerprint: fps.get(view.externalId), external_id: view.externalId });
       echoes.push({ eqId: echo.id, recordId: echo.record_id });
