@@ -149,7 +149,7 @@ describe.each(DATABASES)('listing rules on a marketplace (%s)', (kind) => {
     expect(rule('description')).toMatchObject({ value: 'A tee.', rule: 'hub record' });
 
     const mug = (await hub.api('GET', `/api/connections/${M.id}/preview/${ids.get('MUG-1')}`)).body;
-    expect(mug).toMatchObject({ operation: 'create', externalId: null, receives: { sku: 'MUG-1', categories: [], status: 'unpublished' } });
+    expect(mug).toMatchObject({ operation: 'create', planned: true, externalId: null, receives: { sku: 'MUG-1', categories: [], status: 'unpublished' } });
     expect(mug.problems).toEqual([{ code: 'no_category', message: expect.stringMatching(/^no category for Marketplace/) }]);
     expect((await hub.api('GET', `/api/connections/${M.id}/preview/00000000-0000-0000-0000-000000000000`)).status).toBe(404);
   });

@@ -146,13 +146,12 @@ async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows:
   const mapping = mappingOf(conn.settings);
   if (!mapping) return rows;
   const issues: NewIssue[] = [];
-  const clear: { equivalenceId: string }[] = [];
+  const clear: { id: string; code: string }[] = [];
   const work = rows.filter((row) => {
     const problems = mapping.problems(project(row.data, conn.settings, reserved.get(row.record_id), row.external_id ? row.ack : null), conn.name);
-    if (problems.length === 0) {
-      clear.push({ equivalenceId: row.equivalence_id });
-      return true;
-    }
+    // A problem that no longer holds is resolved, whether or not another one still holds the row back.
+    for (const code of ['no_category', 'no_rate']) if (!problems.some((p) => p.code === code)) clear.push({ id: row.equivalence_id, code });
+    if (problems.length === 0) return true;
     for (const p of problems) {
       issues.push({
         connectionId: conn.id, recordId: row.record_id, equivalenceId: row.equivalence_id, entity: 'product', severity: 'error',
@@ -162,8 +161,9 @@ async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows:
     return false;
   });
   await ctx.hub.db.tx(async (tx) => {
-    await ctx.hub.db.rows(sql`update issues set resolved_at = now() where resolved_at is null and origin = 'engine'
-      and code in ('no_category', 'no_rate') and equivalence_id = any(${uuidArray(clear.map((c) => c.equivalenceId))})`, tx);
+    await ctx.hub.db.rows(sql`update issues i set resolved_at = now()
+      from jsonb_to_recordset(${JSON.stringify(clear)}::jsonb) as x(id uuid, code text)
+      where i.resolved_at is null and i.origin = 'engine' and i.equivalence_id = x.id and i.code = x.code`, tx);
     await raiseIssues(ctx.hub.db, issues, tx);
   });
   return work;

@@ -16,6 +16,8 @@ export interface Preview {
   externalId: string | null;
   /** What a send would do now: create the listing, update the changed fields, or nothing. */
   operation: 'create' | 'update' | 'none';
+  /** False when the connection neither holds nor absorbs this product: a create is only what it would receive. */
+  planned: boolean;
   /** What the platform would hold: for a create, the whole body sent. */
   receives: Product;
   /** Per field of `receives`: its value and the rule that produced it. */
@@ -64,6 +66,7 @@ export async function previewListing(hub: Hub, connectionId: string, productId: 
   const operation = !ack ? 'create' : changes.length > 0 ? 'update' : 'none';
   return {
     connectionId, recordId: productId, externalId: eq?.external_id ?? null, operation,
+    planned: eq !== undefined || conn.settings.absorb.products,
     receives: operation === 'create' ? forCreate(target, conn.settings) : target,
     fields, changes: operation === 'create' ? [] : changes,
     problems: mapping ? mapping.problems(target, conn.name) : [],
