@@ -1,11 +1,13 @@
 import { custom } from './custom/index.js';
 import { vendure } from './vendure/index.js';
+import { feed } from './feed/index.js';
 import type { ConnectorDefinition } from './types.js';
 
 /** Every connector the hub knows, by kind. Adding a connector is one line here. */
 export const connectors = {
   custom,
   vendure,
+  feed,
 } as const satisfies Record<string, ConnectorDefinition<unknown>>;
 
 export type ConnectorKind = keyof typeof connectors;
