@@ -1,6 +1,7 @@
 import { custom } from './custom/index.js';
 import { vendure } from './vendure/index.js';
 import { feed } from './feed/index.js';
+import { woocommerce } from './woocommerce/index.js';
 import type { ConnectorDefinition } from './types.js';
 
 /** Every connector the hub knows, by kind. Adding a connector is one line here. */
@@ -8,6 +9,7 @@ export const connectors = {
   custom,
   vendure,
   feed,
+  woocommerce,
 } as const satisfies Record<string, ConnectorDefinition<unknown>>;
 
 export type ConnectorKind = keyof typeof connectors;

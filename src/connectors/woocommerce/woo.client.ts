@@ -1,0 +1,162 @@
+import { Agent, request, type Dispatcher } from 'undici';
+import { ConnectorError, type ConnectorContext } from '../types.js';
+import type { WooConfig } from './config.js';
+
+const MAX_WAIT_MS = 120_000;
+const MAX_BACKOFF_MS = 30_000;
+
+let agent: Agent | undefined;
+function sharedAgent(): Agent {
+  agent ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 });
+  return agent;
+}
+
+export interface WooPage<T> {
+  items: T[];
+  total: number | null;
+  totalPages: number | null;
+}
+
+/**
+ * The WooCommerce REST API v3 (`/wp-json/wc/v3`): HTTP Basic with the consumer key
+ * and secret, `page`/`per_page` paging with the X-WP-Total and X-WP-TotalPages
+ * headers, WordPress error bodies (`{ code, message, data: { status } }`) turned
+ * into ConnectorErrors, 429/5xx retried when safe (Retry-After honoured).
+ *
+ * @example
+ * const page = await new WooClient(config, ctx).list('products', { page: 1 });
+ */
+export class WooClient {
+  private readonly base: string;
+  private readonly auth: string;
+
+  constructor(
+    readonly config: WooConfig,
+    private readonly ctx: ConnectorContext,
+  ) {
+    this.base = `${config.storeUrl.replace(/\/+$/, '')}/wp-json/wc/v3/`;
+    this.auth = `Basic ${Buffer.from(`${config.consumerKey}:${config.consumerSecret}`).toString('base64')}`;
+  }
+
+  async list<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<WooPage<T>> {
+    const { body, headers } = await this.send('GET', path, query, undefined, true);
+    if (!Array.isArray(body)) {
+      throw new ConnectorError('invalid_data',
+        `WooCommerce answered ${path} (page ${query.page ?? 1}) with ${body === null ? 'nothing' : typeof body === 'object' ? 'an object' : typeof body}, not a list. ` +
+          'Check that storeUrl is the WordPress site and that nothing in between rewrites its answers.',
+        `GET ${path}: ${JSON.stringify(body)?.slice(0, 200)}`);
+    }
+    return { items: body as T[], total: intHeader(headers['x-wp-total']), totalPages: intHeader(headers['x-wp-totalpages']) };
+  }
+
+  async get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    return (await this.send('GET', path, query, undefined, true)).body as T;
+  }
+
+  /** POST creates are never repeated once they may have arrived; PUT sets absolute values and may be. */
+  async post<T>(path: string, body: unknown, idempotent = false): Promise<T> {
+    return (await this.send('POST', path, {}, body, idempotent)).body as T;
+  }
+
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return (await this.send('PUT', path, {}, body, true)).body as T;
+  }
+
+  private async send(
+    method: string, path: string, query: Record<string, string | number | undefined>, body: unknown, idempotent: boolean,
+  ): Promise<{ body: unknown; headers: Dispatcher.ResponseData['headers'] }> {
+    const url = new URL(path, this.base);
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const where = `${method} ${url.pathname}${url.search}`;
+    for (let attempt = 0; ; attempt++) {
+      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
+      let error: ConnectorError;
+      let retry: 'always' | 'idempotent' | 'never';
+      let waitMs: number | undefined;
+      try {
+        const res = await request(url, {
+          method: method as Dispatcher.HttpMethod,
+          headers: { authorization: this.auth, accept: 'application/json', 'user-agent': 'channelsync', ...(payload ? { 'content-type': 'application/json' } : {}) },
+          body: payload, dispatcher: sharedAgent(), signal: this.ctx.signal,
+          headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs,
+        });
+        const text = await res.body.text();
+        let json: unknown = undefined;
+        try {
+          json = text.trim() === '' ? null : JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        const status = res.statusCode;
+        if (status >= 200 && status < 300) {
+          if (json === undefined) {
+            error = new ConnectorError('invalid_data', `WooCommerce answered ${method} ${url.pathname} with something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, where);
+            retry = 'idempotent';
+          } else {
+            return { body: json, headers: res.headers };
+          }
+        } else {
+          const wp = json && typeof json === 'object' ? json as { code?: string; message?: string } : {};
+          const said = wp.message ? `: ${stripTags(wp.message)}` : '';
+          const detail = `${where} -> HTTP ${status} ${wp.code ?? ''} ${text.slice(0, 200)}`;
+          if (status === 429) {
+            waitMs = retryAfterMs(res.headers['retry-after']);
+            error = new ConnectorError('rate_limited', 'The store is limiting how fast the hub may call it; the hub will try again later.', detail, waitMs ?? this.config.retryBaseMs);
+            retry = 'always';
+          } else if (status === 401 || status === 403) {
+            error = new ConnectorError('auth',
+              `WooCommerce refused the consumer key (HTTP ${status}${said}). Check that the key and secret are right, still exist, and have read/write permission.`, detail);
+            retry = 'never';
+          } else if (status === 404 && wp.code === 'rest_no_route') {
+            error = new ConnectorError('config', `The site at ${this.config.storeUrl} has no WooCommerce REST API (rest_no_route). Check storeUrl and that WooCommerce is active.`, detail);
+            retry = 'never';
+          } else if (status === 404) {
+            error = new ConnectorError('not_found', `WooCommerce has nothing at ${url.pathname}${said}.`, detail);
+            retry = 'never';
+          } else if (status >= 500) {
+            waitMs = status === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
+            error = new ConnectorError('transient', `WooCommerce is having problems (HTTP ${status}); the hub will try again later.`, detail, waitMs);
+            retry = 'idempotent';
+          } else {
+            error = new ConnectorError('invalid_data', `WooCommerce refused the change (HTTP ${status}${said}).`, detail);
+            retry = 'never';
+          }
+        }
+      } catch (err) {
+        if (this.ctx.signal.aborted) throw err;
+        const code = (err as { code?: string }).code ?? '';
+        const notSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(code);
+        error = new ConnectorError('transient', `The hub could not reach WooCommerce at ${this.config.storeUrl}.`, `${where}: ${code} ${(err as Error).message}`);
+        retry = notSent ? 'always' : 'idempotent';
+      }
+      const allowed = retry === 'always' || (retry === 'idempotent' && idempotent);
+      const wait = waitMs ?? backoff(attempt, this.config.retryBaseMs);
+      if (!allowed || attempt >= this.config.retries || wait > MAX_WAIT_MS) throw error;
+      this.ctx.log.warn({ where, attempt: attempt + 1, wait, kind: error.kind }, 'WooCommerce request failed, retrying');
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
+function intHeader(v: string | string[] | undefined): number | null {
+  const n = Number(Array.isArray(v) ? v[0] : v);
+  return v !== undefined && Number.isInteger(n) && n >= 0 ? n : null;
+}
+
+function stripTags(s: string): string {
+  return s.replace(/<[^>]+>/g, '').trim();
+}
+
+function backoff(attempt: number, baseMs: number): number {
+  const ceiling = Math.min(baseMs * 2 ** attempt, MAX_BACKOFF_MS);
+  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+function retryAfterMs(value: string | string[] | undefined): number | undefined {
+  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!raw) return undefined;
+  if (/^\d+(\.\d+)?$/.test(raw)) return Math.ceil(Number(raw) * 1000);
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
