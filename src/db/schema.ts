@@ -110,7 +110,11 @@ export const pendingChanges = pgTable('pending_changes', {
   plannedAt: timestamp('planned_at', { withTimezone: true }).notNull().defaultNow(),
   attempts: integer('attempts').notNull().default(0),
   lastError: text('last_error'),
-}, (t) => [index('pending_changes_connection').on(t.connectionId, t.op)]);
+}, (t) => [
+  index('pending_changes_connection').on(t.connectionId, t.op),
+  // A send pages through one connection's changes in id order: a range scan, not a sort of all of them per page.
+  index('pending_changes_connection_page').on(t.connectionId, t.equivalenceId),
+]);
 
 /** An error, warning or notice on one equivalence (or on an external record the hub could not read). */
 export const issues = pgTable('issues', {

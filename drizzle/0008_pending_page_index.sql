@@ -1,0 +1,1 @@
+CREATE INDEX "pending_changes_connection_page" ON "pending_changes" USING btree ("connection_id","equivalence_id");
