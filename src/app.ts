@@ -7,6 +7,7 @@ import { openDatabase, type Database } from './db/index.js';
 import { SecretBox } from './secrets.js';
 import { processOwner, type Hub } from './hub.js';
 import { JobQueue } from './jobs/queue.js';
+import { Scheduler, type SchedulerOptions } from './jobs/scheduler.js';
 import { buildServer } from './http/server.js';
 
 export interface HubOptions {
@@ -24,11 +25,15 @@ export interface HubOptions {
   httpLog?: boolean;
   /** Embedded database only: start from this dump (tests clone a migrated database this way). */
   loadDataDir?: Blob;
+  /** The scheduler of processes that run jobs; false: none (CHANNELSYNC_SCHEDULER=off). */
+  schedule?: SchedulerOptions | false;
 }
 
 export interface RunningHub {
   hub: Hub;
   queue: JobQueue;
+  /** Starts scheduled jobs; null in a process without workers. */
+  scheduler: Scheduler | null;
   app: FastifyInstance | null;
   url: string | null;
   close(): Promise<void>;
@@ -43,6 +48,7 @@ export function optionsFromEnv(env = process.env): HubOptions {
     databaseUrl: env.DATABASE_URL || undefined,
     adminToken: env.CHANNELSYNC_TOKEN || undefined,
     workers: env.CHANNELSYNC_WORKERS ? Number(env.CHANNELSYNC_WORKERS) : 4,
+    ...(env.CHANNELSYNC_SCHEDULER === 'off' ? { schedule: false as const } : {}),
   };
 }
 
@@ -58,8 +64,13 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const hub: Hub = { db, secrets: inMemory ? new SecretBox(process.env.CHANNELSYNC_SECRET ?? crypto.randomUUID()) : SecretBox.fromEnvironment(dataDir), log, events, owner: processOwner() };
   const queue = new JobQueue(hub);
   let app: FastifyInstance | null = null;
+  let scheduler: Scheduler | null = null;
   try {
     await queue.start({ workers: opts.workers ?? 4 });
+    if ((opts.workers ?? 4) > 0 && opts.schedule !== false) {
+      scheduler = new Scheduler(hub, queue, opts.schedule ?? {});
+      scheduler.start();
+    }
     let url: string | null = null;
     if (opts.api !== false) {
       app = await buildServer({ hub, queue, adminToken: opts.adminToken, logger: opts.httpLog });
@@ -68,16 +79,18 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     }
     let closed = false;
     return {
-      hub, queue, app, url,
+      hub, queue, scheduler, app, url,
       async close() {
         if (closed) return;
         closed = true;
+        await scheduler?.stop();
         await app?.close();
         await queue.stop();
         await db.close();
       },
     };
   } catch (err) {
+    await scheduler?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await queue.stop().catch(() => undefined);
     await db.close().catch(() => undefined);

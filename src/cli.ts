@@ -33,12 +33,19 @@ program.command('start')
       .catch(fail);
     onShutdown(() => running.close());
     printStarted(running);
+    if (!opts.worker && running.hub.db.kind === 'pglite') {
+      console.warn('  Note: --no-worker on the embedded database: jobs are queued but no process can run them. Use DATABASE_URL and `channelsync worker` processes.');
+    }
   });
 
 program.command('worker')
   .description('Run jobs without serving the API (with DATABASE_URL, any number of these share one queue)')
-  .action(async () => {
-    const running = await startHub({ ...optionsFromEnv(), api: false }).catch(fail);
+  .option('-j, --jobs <n>', 'jobs run at once in this process (default: CHANNELSYNC_WORKERS or 4)')
+  .action(async (opts: { jobs?: string }) => {
+    const base = optionsFromEnv();
+    const jobs = opts.jobs === undefined ? base.workers : Number(opts.jobs);
+    if (!Number.isInteger(jobs) || jobs! < 1) fail(new Error(`--jobs must be a whole number of at least 1, got "${opts.jobs}"`));
+    const running = await startHub({ ...base, workers: jobs, api: false }).catch(fail);
     onShutdown(() => running.close());
     printStarted(running);
   });

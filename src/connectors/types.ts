@@ -68,12 +68,17 @@ export interface ConnectorContext {
   signal: AbortSignal;
 }
 
+/** How to read: `ids` asks for just these records (a webhook's hint); a connector that cannot may read everything. */
+export interface ReadOptions {
+  ids?: string[];
+}
+
 export interface Connector {
   /** A cheap call proving the configuration works; a value, not an exception. */
   check(): Promise<{ ok: true } | { ok: false; error: ConnectorError }>;
-  read(entity: 'products', from: Cursor | null): AsyncIterable<ReadEvent<Product>>;
-  read(entity: 'orders', from: Cursor | null): AsyncIterable<ReadEvent<Order>>;
-  read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>>;
+  read(entity: 'products', from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<Product>>;
+  read(entity: 'orders', from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<Order>>;
+  read(entity: Entity, from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<unknown>>;
   /** Creates or updates one record. Never deletes. */
   write?(entity: 'products', op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>>;
   write?(entity: 'orders', op: WriteOp<Order, OrderPatch>): Promise<WriteAck<Order>>;
@@ -108,4 +113,38 @@ export interface ConnectorDefinition<Config = unknown> {
   defaultSettings?(config: Config): Record<string, unknown>;
   capabilities: { read: Entity[]; write: Entity[]; webhooks?: Entity[] };
   create(config: Config, ctx: ConnectorContext): Connector;
+  /** How the platform's pushes to POST /hooks/:connectionId are verified and read; absent: the connector takes no webhooks. */
+  webhooks?: WebhookSupport<Config>;
+}
+
+/** One change a platform pushed: which records of which entity changed. */
+export interface WebhookEvent {
+  /** The platform's event id: the same id delivered twice is processed once. */
+  id: string;
+  /** The platform's event type, e.g. order.created. */
+  type: string;
+  entity: Entity;
+  /** The platform's ids of the records that changed. */
+  ids: string[];
+}
+
+export interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** The body exactly as received: signatures are over these bytes. */
+  rawBody: Buffer;
+}
+
+/**
+ * A connector's webhook format: the platform signs or authenticates its pushes in
+ * its own way and names what changed in its own shape; the hub stores the events
+ * and fetches just those records.
+ *
+ * @example
+ * webhooks: { verify: (config, req) => hmacMatches(config.key, req), parse: (req) => readEvents(req.rawBody) }
+ */
+export interface WebhookSupport<Config = unknown> {
+  /** Whether the request really comes from the platform of this connection (signature or shared key). */
+  verify(config: Config, req: WebhookRequest): boolean;
+  /** The events of a verified request, or what is wrong with it (the field, for a 400). */
+  parse(req: WebhookRequest): { ok: true; events: WebhookEvent[] } | { ok: false; field: string; message: string };
 }

@@ -73,12 +73,14 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
     ctx.progress('fetch', 'analyse', summary.scanned, total);
   };
   ctx.progress('fetch', 'scan', 0, null);
-  const from = (conn.clocks.products as { cursor?: Record<string, unknown> } | undefined)?.cursor ?? null;
+  // A webhook's hint: just these products; nothing is inferred gone and the clock stays.
+  const hint = ctx.scope?.ids?.products;
+  const from = hint || ctx.scope?.full ? null : (conn.clocks.products as { cursor?: Record<string, unknown> } | undefined)?.cursor ?? null;
   // No cursor: a full rescan. Its clock is saved only once deletions are marked, so a rescan cut short is done again.
-  const fullRescan = from === null;
+  const fullRescan = from === null && !hint;
   let rescanClock: Record<string, unknown> | null = null;
   let checkedAt = Date.now();
-  for await (const ev of readAhead(connector.read('products', from), READ_AHEAD)) {
+  for await (const ev of readAhead(connector.read('products', from, hint ? { ids: hint } : undefined), READ_AHEAD)) {
     if (Date.now() - checkedAt >= PAUSE_CHECK_MS) {
       // Records read but not analysed yet are dropped: nothing was committed for them and the clock stays.
       await ctx.checkpoint();
@@ -98,7 +100,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       await flush();
       const clock = { cursor: ev.cursor, lastScanAt: new Date().toISOString(), complete: summary.complete, jobId: ctx.jobId };
       if (fullRescan) rescanClock = clock;
-      else await saveClock(hub, conn.id, 'products', clock);
+      else if (!hint) await saveClock(hub, conn.id, 'products', clock);
     }
   }
   await flush();
@@ -110,7 +112,9 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       ? { ...rescanClock, fullScanAt: rescanClock.lastScanAt }
       : { ...rescanClock, cursor: null });
   }
-  if (summary.warning) {
+  if (hint) {
+    // A read of a few ids says nothing about the listing as a whole.
+  } else if (summary.warning) {
     await raiseIssues(hub.db, [{
       connectionId: conn.id, entity: 'product', severity: 'warning', code: 'scan_incomplete', origin: 'engine',
       message: summary.complete

@@ -5,6 +5,7 @@
 export const API_ERRORS = {
   CS_BAD_REQUEST: { status: 400, message: 'The request is not valid' },
   CS_UNAUTHORIZED: { status: 401, message: 'A valid API token is required: send Authorization: Bearer <token>' },
+  CS_WEBHOOK_UNVERIFIED: { status: 401, message: "The webhook is not signed with this connection's key (X-Channelsync-Signature) and does not carry it (X-Channelsync-Key)" },
   CS_NOT_FOUND: { status: 404, message: 'Not found' },
   CS_PAUSED: { status: 409, message: 'The connection is paused: resume it first' },
   CS_CONFLICT: { status: 409, message: 'Conflict' },

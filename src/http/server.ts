@@ -14,6 +14,7 @@ import { panelRoutes } from './routes/panel.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { mappingRoutes } from './routes/mapping.js';
+import { hookRoutes } from './routes/hooks.js';
 import { feedRoutes } from './routes/feeds.js';
 
 export interface RouteDeps {
@@ -81,6 +82,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   await connectorRoutes(app, deps);
   await findingRoutes(app, deps);
   await mappingRoutes(app, deps);
+  await hookRoutes(app, deps);
   await feedRoutes(app, deps);
   // Add new route modules above this line; the panel's catch-all must come last.
   await panelRoutes(app);

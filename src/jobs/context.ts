@@ -11,6 +11,25 @@ export interface JobContext {
   progress(lane: 'fetch' | 'send', phase: Phase, done: number, total: number | null): void;
   /** Throws JobStopped when the connection was paused or the job cancelled: call it at each page. */
   checkpoint(): Promise<void>;
+  /** What part of the connection this job covers; absent: everything. */
+  scope?: JobScope;
+}
+
+/**
+ * What part of a connection a job covers: a schedule runs orders or the catalog
+ * alone, a webhook only the records it names. Absent (a button): everything.
+ *
+ * @example { entities: ['products'], full: true } // the scheduled full catalog rescan
+ */
+export interface JobScope {
+  /** Only these entities (default: both). */
+  entities?: ('products' | 'orders')[];
+  /** Products: a full rescan from no cursor (so what is missing is marked gone), whatever the clock says. */
+  full?: boolean;
+  /** Only these records, by the platform's ids (a webhook's hint): nothing is inferred gone and no clock moves. */
+  ids?: { products?: string[]; orders?: string[] };
+  /** A webhook job: when it starts it takes the connection's received webhook events as its `ids`. */
+  webhooks?: boolean;
 }
 
 /** Raised at a safe point when the connection was paused (or the process is shutting down). */

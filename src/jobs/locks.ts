@@ -5,11 +5,25 @@ import type { Hub } from '../hub.js';
 
 export type Lane = 'fetch' | 'send';
 
-const LEASE_SECONDS = 60;
+/**
+ * How long a job's lease lasts without renewal (renewed every third of it): after
+ * that, a job whose process died is taken up by another process.
+ */
+export const LEASE_SECONDS = Math.max(1, Number(process.env.CHANNELSYNC_LEASE_SECONDS ?? 60) || 60);
 
 /** Host and process in the lease, so a restarted hub can tell the leases of its dead predecessors on this machine. */
-function leaseOwner(hub: Hub): string {
+export function leaseOwner(hub: Hub): string {
   return `${os.hostname()}/${hub.owner}`;
+}
+
+/** Whether a lease belongs to another process of this machine that no longer runs. */
+export function isDeadLocalOwner(hub: Hub, owner: string): boolean {
+  const host = `${os.hostname()}/`;
+  if (!owner.startsWith(host) || owner === leaseOwner(hub)) return false;
+  const pid = Number(owner.slice(host.length).split('-')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  // Our own pid under another owner name: a previous process that had the same pid (a restarted container).
+  return pid === process.pid || !alive(pid);
 }
 
 function alive(pid: number): boolean {
@@ -27,16 +41,8 @@ function alive(pid: number): boolean {
  * Leases of other machines are left to expire.
  */
 export async function reclaimDeadLeases(hub: Hub): Promise<string[]> {
-  const host = `${os.hostname()}/`;
-  const mine = leaseOwner(hub);
   const rows = await hub.db.rows<{ job_id: string; owner: string }>(sql`select job_id, owner from connection_locks`);
-  const dead = rows.filter((r) => {
-    if (!r.owner.startsWith(host) || r.owner === mine) return false;
-    const pid = Number(r.owner.slice(host.length).split('-')[0]);
-    if (!Number.isInteger(pid) || pid <= 0) return false;
-    // Our own pid under another owner name: a previous process that had the same pid (a restarted container).
-    return pid === process.pid || !alive(pid);
-  }).map((r) => r.job_id);
+  const dead = rows.filter((r) => isDeadLocalOwner(hub, r.owner)).map((r) => r.job_id);
   if (dead.length === 0) return [];
   await hub.db.rows(sql`delete from connection_locks
     where job_id = any(${uuidArray(dead)})`);
@@ -56,7 +62,8 @@ export async function tryAcquire(hub: Hub, connectionId: string, lanes: Lane[], 
         values (${connectionId}, ${lane}, ${jobId}, ${leaseOwner(hub)}, now() + make_interval(secs => ${LEASE_SECONDS}))
         on conflict (connection_id, lane) do update
           set job_id = excluded.job_id, owner = excluded.owner, expires_at = excluded.expires_at
-          where connection_locks.expires_at < now() or connection_locks.job_id = excluded.job_id
+          where connection_locks.expires_at < now()
+            or (connection_locks.job_id = excluded.job_id and connection_locks.owner = excluded.owner)
         returning lane`, tx);
       if (rows.length === 0) {
         // Roll back the lanes taken so far: all or nothing.
@@ -72,11 +79,21 @@ export async function tryAcquire(hub: Hub, connectionId: string, lanes: Lane[], 
 
 class LaneBusy extends Error {}
 
-export async function renew(hub: Hub, jobId: string): Promise<void> {
+/**
+ * Renews the leases of a running job (the job's and its lanes'); false when the job is
+ * no longer this process's (its lease expired and another process took it over).
+ */
+export async function renew(hub: Hub, jobId: string): Promise<boolean> {
+  const owner = leaseOwner(hub);
+  const [held] = await hub.db.rows<{ id: string }>(sql`update jobs set lease_expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
+    where id = ${jobId} and state = 'running' and lease_owner = ${owner} returning id`);
+  if (!held) return false;
   await hub.db.rows(sql`update connection_locks set expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
-    where job_id = ${jobId}`);
+    where job_id = ${jobId} and owner = ${owner}`);
+  return true;
 }
 
+/** Frees this process's lanes of a job (a job another process took over keeps its own). */
 export async function release(hub: Hub, jobId: string): Promise<void> {
-  await hub.db.rows(sql`delete from connection_locks where job_id = ${jobId}`);
+  await hub.db.rows(sql`delete from connection_locks where job_id = ${jobId} and owner = ${leaseOwner(hub)}`);
 }

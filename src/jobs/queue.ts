@@ -11,11 +11,27 @@ import { sendProducts } from '../engine/send.js';
 import { fetchOrders } from '../engine/orders/fetch-orders.js';
 import { sendOrders } from '../engine/orders/forward.js';
 import { waitForReplan } from '../engine/replan.js';
-import { JobStopped, type JobContext, type Phase } from './context.js';
-import { reclaimDeadLeases, release, renew, tryAcquire, type Lane } from './locks.js';
+import { claimWebhookEvents, finishWebhookJob } from '../engine/webhooks.js';
+import { JobStopped, type JobContext, type JobScope, type Phase } from './context.js';
+import { isDeadLocalOwner, LEASE_SECONDS, leaseOwner, reclaimDeadLeases, release, renew, tryAcquire, type Lane } from './locks.js';
 
 export type JobType = 'fetch' | 'send' | 'sync';
 export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+/** Who asked for a job: a person (button, API, CLI), the schedule, a webhook, or a webhook's onward send. */
+export type JobOrigin = 'manual' | 'schedule' | 'webhook' | 'follow-up';
+
+export interface EnqueueOptions {
+  /** What part of the connection; absent: everything. */
+  scope?: JobScope | null;
+  origin?: JobOrigin;
+}
+
+/** A job whose process died is queued again this many times, then failed: a job that kills its worker must not kill them all. */
+const MAX_ATTEMPTS = 3;
+/** A queued job without a pg-boss message this long (its process died between the two writes) is sent again. */
+const ORPHAN_AFTER_SECONDS = 30;
+/** On shutdown, running jobs get this long to reach their next page before their requests are cut. */
+const SHUTDOWN_GRACE_MS = Number(process.env.CHANNELSYNC_SHUTDOWN_GRACE_MS ?? 10_000);
 
 const QUEUE = 'channelsync-jobs';
 const LANES: Record<JobType, Lane[]> = { fetch: ['fetch'], send: ['send'], sync: ['fetch', 'send'] };
@@ -33,11 +49,15 @@ export interface JobView {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  scope: JobScope | null;
+  origin: JobOrigin;
+  attempts: number;
 }
 
 interface JobRow {
   id: string; type: JobType; connection_id: string | null; state: JobState; phase: string | null; done: number;
   total: number | null; summary: unknown; error: string | null; created_at: Date; started_at: Date | null; finished_at: Date | null;
+  scope: JobScope | null; origin: JobOrigin; attempts: number;
 }
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -45,6 +65,7 @@ export function jobView(r: JobRow): JobView {
   return {
     id: r.id, type: r.type, connectionId: r.connection_id, state: r.state, phase: r.phase, done: r.done, total: r.total,
     summary: r.summary, error: r.error, createdAt: iso(r.created_at)!, startedAt: iso(r.started_at), finishedAt: iso(r.finished_at),
+    scope: r.scope ?? null, origin: r.origin ?? 'manual', attempts: r.attempts ?? 0,
   };
 }
 
@@ -72,6 +93,7 @@ export class JobQueue {
   private workerIds: string[] = [];
   private stopping = false;
   private readonly running = new Map<string, AbortController>();
+  private reaper: NodeJS.Timeout | null = null;
 
   constructor(private readonly hub: Hub) {}
 
@@ -89,51 +111,130 @@ export class JobQueue {
     this.boss = boss;
     if (this.hub.db.kind === 'pglite') {
       // One process owns an embedded database: whatever was running when it stopped is over.
-      await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(),
+      await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
         error = 'The hub stopped while this job was running; start it again' where state = 'running'`);
       await this.hub.db.rows(sql`delete from connection_locks`);
-    } else {
-      const dead = await reclaimDeadLeases(this.hub);
-      if (dead.length > 0) {
-        await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(),
-          error = 'The hub process running this job stopped; start it again'
-          where state = 'running' and id = any(${uuidArray(dead)})`);
-      }
     }
+    // Jobs of processes that died are queued again (PostgreSQL: for whichever worker is free).
+    await this.reap();
     for (let i = 0; i < opts.workers; i++) {
       this.workerIds.push(await boss.work<{ jobId: string }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 },
         async ([job]) => { await this.run(job.data.jobId); }));
     }
     this.hub.wake = () => { for (const id of this.workerIds) boss.notifyWorker(id); };
+    if (opts.workers > 0) {
+      this.reaper = setInterval(() => {
+        this.reap().catch((err) => this.hub.log.warn({ err }, 'job reaper failed'));
+      }, Math.max(1000, (LEASE_SECONDS * 1000) / 3));
+      this.reaper.unref();
+    }
   }
 
-  /** Queues a job. A fetch/send/sync already queued for the connection is returned instead of a second one. */
-  async enqueue(type: JobType, connectionId: string): Promise<JobView> {
+  /**
+   * Queues a job. One queued job per connection, type and scope (whichever process
+   * asks): asking again returns the one already queued.
+   */
+  async enqueue(type: JobType, connectionId: string, opts: EnqueueOptions = {}): Promise<JobView> {
     const conn = await getConnection(this.hub, connectionId);
     if (conn.paused) throw new ApiError('CS_PAUSED', `Connection ${conn.name} is paused: resume it before starting a ${type}`);
-    const [existing] = await this.hub.db.rows<JobRow>(sql`select * from jobs
-      where connection_id = ${connectionId} and type = ${type} and state = 'queued' order by created_at limit 1`);
-    if (existing) return jobView(existing);
-    const [row] = await this.hub.db.rows<JobRow>(sql`insert into jobs (type, connection_id, state)
-      values (${type}, ${connectionId}, 'queued') returning *`);
     if (!this.boss) throw new Error('The job queue is not started');
-    await this.boss.send(QUEUE, { jobId: row.id }, { expireInHours: 23, retryLimit: 0 });
-    this.hub.wake?.();
-    const view = jobView(row);
-    this.hub.events.emit('job', view);
-    return view;
+    const scope = opts.scope ? JSON.stringify(normalizeScope(opts.scope)) : null;
+    for (let attempt = 0; ; attempt++) {
+      const [row] = await this.hub.db.rows<JobRow>(sql`insert into jobs (type, connection_id, state, scope, origin)
+        values (${type}, ${connectionId}, 'queued', ${scope}::jsonb, ${opts.origin ?? 'manual'})
+        on conflict do nothing returning *`);
+      if (row) {
+        await this.send(row.id);
+        const view = jobView(row);
+        this.hub.events.emit('job', view);
+        return view;
+      }
+      const [existing] = await this.hub.db.rows<JobRow>(sql`select * from jobs
+        where connection_id = ${connectionId} and type = ${type} and state = 'queued'
+          and coalesce(scope::text, '') = coalesce(${scope}::jsonb::text, '')`);
+      // It may have started between the two statements: then queue a new one.
+      if (existing) return jobView(existing);
+      if (attempt >= 5) throw new Error(`Could not queue the ${type} of ${conn.name}`);
+    }
   }
 
-  /** Stops taking jobs; running ones stop at their next page and are marked cancelled. */
+  private async send(jobId: string): Promise<void> {
+    await this.boss!.send(QUEUE, { jobId }, { expireInHours: 23, retryLimit: 0 });
+    this.hub.wake?.();
+  }
+
+  /**
+   * Takes back the jobs of processes that died: a running job whose lease was not
+   * renewed (or whose process on this machine is gone) is queued again for any
+   * worker, up to MAX_ATTEMPTS; a queued job that lost its pg-boss message gets a new one.
+   */
+  async reap(): Promise<{ requeued: string[]; failed: string[] }> {
+    const { db } = this.hub;
+    const out = { requeued: [] as string[], failed: [] as string[] };
+    if (!this.boss || this.stopping) return out;
+    const local = await db.rows<{ id: string; lease_owner: string }>(sql`select id, lease_owner from jobs
+      where state = 'running' and lease_owner is not null and lease_owner <> ${leaseOwner(this.hub)}`);
+    const dead = local.filter((r) => isDeadLocalOwner(this.hub, r.lease_owner)).map((r) => r.id);
+    if (dead.length > 0) {
+      await db.rows(sql`update jobs set lease_expires_at = now() - interval '1 second'
+        where state = 'running' and id = any(${uuidArray(dead)})`);
+    }
+    await reclaimDeadLeases(this.hub);
+    const expired = await db.rows<{ id: string; attempts: number }>(sql`select id, attempts from jobs
+      where state = 'running' and (lease_expires_at < now() or lease_expires_at is null)`);
+    for (const job of expired) {
+      if (job.attempts >= MAX_ATTEMPTS) {
+        const rows = await db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
+            error = ${`The process running this job stopped ${job.attempts} times; start it again once the cause is fixed`}
+          where id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null) returning id`);
+        if (rows.length > 0) out.failed.push(job.id);
+      } else {
+        try {
+          const rows = await db.rows(sql`update jobs set state = 'queued', phase = null, lease_owner = null, lease_expires_at = null,
+              queued_at = now(), error = 'Its process stopped: queued again'
+            where id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null) returning id`);
+          if (rows.length === 0) continue;
+        } catch (err) {
+          if ((err as { code?: string }).code !== '23505') throw err;
+          await db.rows(sql`update jobs set state = 'cancelled', finished_at = now(), lease_owner = null,
+              error = 'Its process stopped; the same job, already queued, does the work'
+            where id = ${job.id} and state = 'running'`);
+          continue;
+        }
+        await db.rows(sql`delete from connection_locks where job_id = ${job.id}`);
+        await this.send(job.id);
+        out.requeued.push(job.id);
+      }
+      const [row] = await db.rows<JobRow>(sql`select * from jobs where id = ${job.id}`);
+      if (row) this.hub.events.emit('job', jobView(row));
+    }
+    if (out.requeued.length + out.failed.length > 0) this.hub.log.warn(out, 'jobs of stopped processes taken back');
+    const orphans = await db.rows<{ id: string }>(sql`select j.id from jobs j
+      where j.state = 'queued' and j.queued_at < now() - make_interval(secs => ${ORPHAN_AFTER_SECONDS})
+        and not exists (select 1 from pgboss.job b where b.name = ${QUEUE} and b.state < 'completed' and b.data->>'jobId' = j.id::text)`);
+    for (const o of orphans) await this.send(o.id);
+    return out;
+  }
+
+  /**
+   * Graceful stop: takes no new jobs; running ones stop at their next page (nothing
+   * half-written) and are queued again for the next worker; requests still in flight
+   * after the grace period are cut.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const ac of this.running.values()) ac.abort();
-    const deadline = Date.now() + 15000;
+    if (this.reaper) clearInterval(this.reaper);
+    await this.boss?.offWork(QUEUE).catch(() => undefined);
+    const grace = Date.now() + SHUTDOWN_GRACE_MS;
+    while (this.running.size > 0 && Date.now() < grace) await sleep(50);
+    for (const ac of this.running.values()) ac.abort(new JobStopped('the hub is shutting down'));
+    const deadline = Date.now() + 5000;
     while (this.running.size > 0 && Date.now() < deadline) await sleep(50);
     await this.boss?.stop({ graceful: true, wait: true, close: false, timeout: 5000 }).catch(() => undefined);
   }
 
   private async update(id: string, fields: { state?: JobState; phase?: string | null; done?: number; total?: number | null; summary?: unknown; error?: string | null; started?: boolean; finished?: boolean }) {
+    // Only while this process holds the job: a job taken over by another process is theirs to report.
     const [row] = await this.hub.db.rows<JobRow>(sql`update jobs set
         state = coalesce(${fields.state ?? null}, state),
         phase = case when ${fields.phase !== undefined} then ${fields.phase ?? null} else phase end,
@@ -143,35 +244,53 @@ export class JobQueue {
         error = case when ${fields.error !== undefined} then ${fields.error ?? null} else error end,
         started_at = case when ${fields.started ?? false} then now() else started_at end,
         finished_at = case when ${fields.finished ?? false} then now() else finished_at end
-      where id = ${id} returning *`);
+      where id = ${id} and state = 'running' and lease_owner = ${leaseOwner(this.hub)} returning *`);
     if (row) this.hub.events.emit('job', jobView(row));
     return row;
   }
 
   private async run(jobId: string): Promise<void> {
     const { hub } = this;
-    const [job] = await hub.db.rows<JobRow>(sql`select * from jobs where id = ${jobId}`);
-    if (!job || job.state !== 'queued' || !job.connection_id) return;
-    const connectionId = job.connection_id;
-    await this.update(jobId, { state: 'running', started: true, phase: 'waiting' });
+    if (this.stopping) return;
+    // Claimed atomically: a job delivered twice (a message sent again after a crash) runs once.
+    const [job] = await hub.db.rows<JobRow>(sql`update jobs set state = 'running', started_at = now(), phase = 'waiting',
+        error = null, attempts = attempts + 1, lease_owner = ${leaseOwner(hub)},
+        lease_expires_at = now() + make_interval(secs => ${LEASE_SECONDS})
+      where id = ${jobId} and state = 'queued' and connection_id is not null returning *`);
+    if (!job) return;
+    hub.events.emit('job', jobView(job));
+    const connectionId = job.connection_id!;
     const ac = new AbortController();
     // Every concurrent write of a send listens on this signal.
     setMaxListeners(0, ac.signal);
     this.running.set(jobId, ac);
-    let heartbeat: NodeJS.Timeout | undefined;
+    let leaseLost = false;
+    const heartbeat = setInterval(() => {
+      renew(hub, jobId).then((held) => {
+        if (held || leaseLost) return;
+        leaseLost = true;
+        ac.abort(new JobStopped('another process took this job over'));
+      }).catch(() => undefined);
+    }, Math.max(500, (LEASE_SECONDS * 1000) / 3));
     try {
       while (!(await tryAcquire(hub, connectionId, LANES[job.type], jobId))) {
         if (this.stopping) throw new JobStopped('the hub is shutting down');
+        if (leaseLost) throw new JobStopped('another process took this job over');
         if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
         await sleep(250);
       }
       if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
-      heartbeat = setInterval(() => { renew(hub, jobId).catch(() => undefined); }, 20000);
-      const summary = await this.execute(job.type, jobId, connectionId, ac);
+      const summary = await this.execute(job, ac);
+      if (leaseLost) throw new JobStopped('another process took this job over');
       await this.update(jobId, { state: 'completed', finished: true, phase: 'done', summary });
+      if (job.scope?.webhooks) await finishWebhookJob(hub, this, jobId, connectionId);
     } catch (err) {
       const partial = (err as { summary?: unknown }).summary;
-      if (err instanceof JobStopped) {
+      if (leaseLost) {
+        hub.log.warn({ jobId }, 'job taken over by another process; stopped here');
+      } else if (this.stopping && !(await isPaused(hub, connectionId).catch(() => false))) {
+        await this.requeueOnShutdown(jobId);
+      } else if (err instanceof JobStopped) {
         await this.update(jobId, { state: 'cancelled', finished: true, error: `Stopped: ${err.reason}`, ...(partial ? { summary: partial } : {}) });
       } else {
         const message = err instanceof ConnectorError ? err.message : `Unexpected error: ${(err as Error).message}`;
@@ -185,8 +304,28 @@ export class JobQueue {
     }
   }
 
-  private async execute(type: JobType, jobId: string, connectionId: string, ac: AbortController) {
+  /** A job stopped by a shutdown: queued again (a restart is not one of its attempts). */
+  private async requeueOnShutdown(jobId: string): Promise<void> {
+    const { db } = this.hub;
+    try {
+      const [row] = await db.rows<JobRow>(sql`update jobs set state = 'queued', phase = null, lease_owner = null, lease_expires_at = null,
+          queued_at = now(), attempts = greatest(attempts - 1, 0), error = 'Stopped by a shutdown at a safe point: queued again'
+        where id = ${jobId} and state = 'running' and lease_owner = ${leaseOwner(this.hub)} returning *`);
+      if (!row) return;
+      await release(this.hub, jobId);
+      await this.send(jobId);
+      this.hub.events.emit('job', jobView(row));
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      // The same job is queued already: it does the work.
+      await this.update(jobId, { state: 'cancelled', finished: true, error: 'Stopped by a shutdown; the same job, already queued, does the work' });
+    }
+  }
+
+  private async execute(job: JobRow, ac: AbortController) {
     const { hub } = this;
+    const { type, id: jobId } = job;
+    const connectionId = job.connection_id!;
     // Products and orders report into lanes of their own; the job shows their sum.
     const lanes: Record<string, { phase: Phase; done: number; total: number | null }> = {};
     let lastWrite = 0;
@@ -209,8 +348,18 @@ export class JobQueue {
         hub.events.emit('job-progress', { id: jobId, ...view });
       }
     };
+    const summary: Record<string, unknown> = {};
+    let scope = job.scope ?? undefined;
+    if (scope?.webhooks) {
+      // A webhook job: the events received for this connection say what to read.
+      const claimed = await claimWebhookEvents(hub, jobId, connectionId);
+      summary.webhooks = { events: claimed.events };
+      if (claimed.events === 0) return summary;
+      scope = claimed.scope;
+    }
+    const wants = (entity: 'products' | 'orders') => !scope?.entities || scope.entities.includes(entity);
     const ctx: JobContext = {
-      hub, jobId, signal: ac.signal,
+      hub, jobId, signal: ac.signal, scope,
       progress: (lane, phase, done, total) => report(lane, phase, done, total),
       checkpoint: async () => {
         if (this.stopping || ac.signal.aborted) throw new JobStopped('the hub is shutting down');
@@ -222,17 +371,22 @@ export class JobQueue {
     const all = await listConnections(hub);
     const conn = all.find((c) => c.id === connectionId);
     if (!conn) throw new ConnectorError('not_found', 'The connection was deleted');
-    const summary: Record<string, unknown> = {};
     const parts: Promise<void>[] = [];
     const ordersCtx: JobContext = { ...ctx, progress: (lane, phase, done, total) => report(`${lane}:orders`, phase, done, total) };
+    const chain = (steps: (false | (() => Promise<void>))[]) =>
+      steps.reduce<Promise<void>>((p, step) => (step ? p.then(step) : p), Promise.resolve());
     // Products first, then orders: an order's lines are matched against the products just read.
     if (type === 'fetch' || type === 'sync') {
-      parts.push(fetchProducts(ctx, conn, all).then((s) => { summary.fetch = s; })
-        .then(() => fetchOrders(ordersCtx, conn, all)).then((s) => { summary.fetchOrders = s; }));
+      parts.push(chain([
+        wants('products') && (() => fetchProducts(ctx, conn, all).then((s) => { summary.fetch = s; })),
+        wants('orders') && (() => fetchOrders(ordersCtx, conn, all).then((s) => { summary.fetchOrders = s; })),
+      ]));
     }
     if (type === 'send' || type === 'sync') {
-      parts.push(sendProducts(ctx, conn, all).then((s) => { summary.send = s; })
-        .then(() => sendOrders(ordersCtx, conn, all)).then((s) => { summary.sendOrders = s; }));
+      parts.push(chain([
+        wants('products') && (() => sendProducts(ctx, conn, all).then((s) => { summary.send = s; })),
+        wants('orders') && (() => sendOrders(ordersCtx, conn, all).then((s) => { summary.sendOrders = s; })),
+      ]));
     }
     const results = await Promise.allSettled(parts);
     await writing;
@@ -241,4 +395,19 @@ export class JobQueue {
     if (failure) throw Object.assign(failure.reason as Error, { summary });
     return summary;
   }
+}
+
+/** One spelling per scope, so the same scope asked twice is the same queued job. */
+function normalizeScope(scope: JobScope): JobScope {
+  const out: JobScope = {};
+  if (scope.entities) out.entities = [...new Set(scope.entities)].sort();
+  if (scope.full) out.full = true;
+  if (scope.webhooks) out.webhooks = true;
+  if (scope.ids) {
+    const ids: NonNullable<JobScope['ids']> = {};
+    if (scope.ids.products) ids.products = [...new Set(scope.ids.products)].sort();
+    if (scope.ids.orders) ids.orders = [...new Set(scope.ids.orders)].sort();
+    out.ids = ids;
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PRODUCT_FIELDS, VARIATION_FIELDS, type SettingsField } from './product.js';
 import { ORDER_SETTINGS_FIELDS, type OrderSettingsField } from './order.js';
 import { mappingIssues, mappingSettingsShape } from '../engine/mapping/schema.js';
+import { DEFAULT_SCHEDULE, Schedule } from './schedule.js';
 
 /** Product fields, then the order-only fields (`status` is shared: publish status / order status). */
 export const SETTINGS_FIELDS: readonly (SettingsField | OrderSettingsField)[] = [
@@ -52,6 +53,8 @@ export const ConnectionSettings = z.object({
   /** Listing rules (engine/mapping): categories, attributes, mapping groups, currency, delivery time, publish state, matching, order defaults. */
   ...mappingSettingsShape,
   thresholds: Thresholds.default(DEFAULT_THRESHOLDS),
+  /** When jobs run by themselves: intervals or cron per job, quiet hours for heavy jobs (model/schedule.ts). */
+  schedule: Schedule.default(DEFAULT_SCHEDULE),
 }).strict().superRefine((s, ctx) => {
   for (const i of mappingIssues(s)) ctx.addIssue({ code: 'custom', path: i.path, message: i.message });
 });

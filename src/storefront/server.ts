@@ -1,3 +1,4 @@
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -49,6 +50,18 @@ export interface StorefrontOptions {
   faults?: Faults;
   /** As a real webshop does: an order created in the store takes its quantities off the stock of the variations it names. */
   decrementStockOnOrder?: boolean;
+  /** Where to post signed change events (docs/custom-storefront-webhooks.md), e.g. the hub's /hooks/:connectionId. */
+  webhookUrl?: string;
+}
+
+export type StoreEventType = 'order.created' | 'order.updated' | 'product.created' | 'product.updated' | 'stock.changed';
+
+/** One webhook the store posted: its event, and how the receiver answered (status 0: not reached). */
+export interface WebhookDelivery {
+  event: { id: string; type: StoreEventType; ids: string[] };
+  status: number;
+  attempts: number;
+  at: number;
 }
 
 export interface WriteLogEntry {
@@ -69,6 +82,16 @@ export interface Storefront {
   requests: WriteLogEntry[];
   /** A customer places an order in this store (not through the API): it gets an `_id` and, with decrementStockOnOrder, takes its stock. */
   placeOrder(order: Omit<StoreOrder, '_id'>): StoreOrder;
+  /** Sets a variation's stock at the default location, as the merchant does in the shop's back office; posts stock.changed. */
+  setStock(productId: string, variation: number, quantity: number): void;
+  /** Starts (or, with null, stops) posting change events to this URL. */
+  setWebhook(url: string | null): void;
+  /** Posts a change event now (for changes a test made to the live maps directly); resolves once it was delivered or given up. */
+  notify(type: StoreEventType, ids: string[]): Promise<WebhookDelivery | null>;
+  /** Webhooks posted, in order. */
+  webhookDeliveries: WebhookDelivery[];
+  /** Resolves once every webhook posted so far was delivered or given up. */
+  webhooksSettled(): Promise<void>;
   setFaults(faults: Faults): void;
   close(): Promise<void>;
 }
@@ -149,6 +172,40 @@ export async function startStorefront(opts: StorefrontOptions): Promise<Storefro
       : (opts.orders ?? []).map((o) => structuredClone(o));
   const orders = new Collection<StoreOrder>(FIRST_ORDER_ID, orderList);
   const requests: WriteLogEntry[] = [];
+  let webhookUrl = opts.webhookUrl ?? null;
+  const deliveries: WebhookDelivery[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+
+  /** Posts one signed event, as platforms do: retried a few times on failure, never blocking the change itself. */
+  function notify(type: StoreEventType, ids: string[]): Promise<WebhookDelivery | null> {
+    if (!webhookUrl || ids.length === 0) return Promise.resolve(null);
+    const url = webhookUrl;
+    const delivery: WebhookDelivery = { event: { id: randomUUID(), type, ids }, status: 0, attempts: 0, at: Date.now() };
+    deliveries.push(delivery);
+    const body = JSON.stringify(delivery.event);
+    const signature = `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
+    const run = (async () => {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        delivery.attempts++;
+        try {
+          const res = await fetch(url, {
+            method: 'POST', body, signal: AbortSignal.timeout(10_000),
+            headers: { 'content-type': 'application/json', 'x-channelsync-signature': signature },
+          });
+          delivery.status = res.status;
+          await res.arrayBuffer().catch(() => undefined);
+          if (res.status < 500 && res.status !== 429) return delivery;
+        } catch {
+          delivery.status = 0;
+        }
+      }
+      return delivery;
+    })();
+    inFlight.add(run);
+    void run.finally(() => inFlight.delete(run));
+    return run;
+  }
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
@@ -228,6 +285,12 @@ export async function startStorefront(opts: StorefrontOptions): Promise<Storefro
       if (route.entity === 'products') assignVariationIds(item);
       collection.add(item);
       if (route.entity === 'orders' && opts.decrementStockOnOrder) takeStock(products.map, item);
+      if (route.entity === 'orders') {
+        void notify('order.created', [id]);
+        if (opts.decrementStockOnOrder) void notify('stock.changed', productIdsOf(item));
+      } else {
+        void notify('product.created', [id]);
+      }
       if (faults.failCreateAfterStore && faults.failCreateAfterStore > 0) {
         faults.failCreateAfterStore--;
         res.socket?.destroy();
@@ -240,6 +303,7 @@ export async function startStorefront(opts: StorefrontOptions): Promise<Storefro
     if (!existing) return send(res, 404, { error: `No ${route.entity} with _id ${route.id}` });
     if (route.entity === 'products') mergeProduct(existing as StoreProduct, input);
     else mergeShallow(existing, input);
+    void notify(route.entity === 'products' ? 'product.updated' : 'order.updated', [route.id]);
     return send(res, 200, existing);
   }
 
@@ -285,12 +349,32 @@ export async function startStorefront(opts: StorefrontOptions): Promise<Storefro
       const item = { ...structuredClone(order), _id: orders.newId() } as StoreOrder;
       orders.add(item);
       if (opts.decrementStockOnOrder) takeStock(products.map, item);
+      void notify('order.created', [item._id]);
+      if (opts.decrementStockOnOrder) void notify('stock.changed', productIdsOf(item));
       return item;
+    },
+    setStock(productId, variation, quantity) {
+      const v = products.map.get(productId)?.variations?.[variation];
+      if (!v) throw new Error(`No variation ${variation} of product ${productId}`);
+      const list = Array.isArray(v.availabilities) ? v.availabilities : (v.availabilities = []);
+      const slot = list.find((a) => a.tag === 'default') ?? list[0];
+      if (slot) slot.quantity = quantity;
+      else list.push({ tag: 'default', quantity });
+      void notify('stock.changed', [productId]);
+    },
+    setWebhook(url) {
+      webhookUrl = url;
+    },
+    notify,
+    webhookDeliveries: deliveries,
+    async webhooksSettled() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     },
     setFaults(f: Faults) {
       faults = { ...f };
     },
     close() {
+      webhookUrl = null;
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -375,6 +459,12 @@ function mergeVariations(product: StoreProduct, updates: unknown[]): void {
       if (list.length === 1 || list.some((v) => v._id)) assignVariationIds(product);
     }
   }
+}
+
+/** The store's product ids an order names. */
+function productIdsOf(order: StoreOrder): string[] {
+  const items = Array.isArray(order.orderItems) ? order.orderItems as Array<Record<string, unknown>> : [];
+  return [...new Set(items.map((it) => String(it?.id ?? '')).filter(Boolean))];
 }
 
 /** Takes each order line's quantity off its variation's stock (the default location first), never below zero. */

@@ -8,6 +8,7 @@ import {
   type Entity,
   type ProductPatch,
   type ReadEvent,
+  type ReadOptions,
   type WriteAck,
   type WriteOp,
 } from '../types.js';
@@ -42,13 +43,13 @@ export class CustomConnector implements Connector {
     }
   }
 
-  read(entity: 'products', from: Cursor | null): AsyncIterable<ReadEvent<Product>>;
-  read(entity: 'orders', from: Cursor | null): AsyncIterable<ReadEvent<Order>>;
-  read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>>;
-  read(entity: Entity, from: Cursor | null): AsyncIterable<ReadEvent<unknown>> {
+  read(entity: 'products', from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<Product>>;
+  read(entity: 'orders', from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<Order>>;
+  read(entity: Entity, from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<unknown>>;
+  read(entity: Entity, from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<unknown>> {
     return entity === 'products'
-      ? readProducts(this.client, from, this.config.maxPages)
-      : readOrders(this.client, from, this.config.maxPages);
+      ? readProducts(this.client, from, this.config.maxPages, opts?.ids)
+      : readOrders(this.client, from, this.config.maxPages, opts?.ids);
   }
 
   write(entity: 'products', op: WriteOp<Product, ProductPatch>): Promise<WriteAck<Product>>;

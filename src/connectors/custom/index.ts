@@ -1,9 +1,11 @@
 import type { ConnectorDefinition } from '../types.js';
 import { CustomConfig, prepareCustomConfig } from './config.js';
 import { CustomConnector } from './custom.connector.js';
+import { customWebhooks } from './webhooks.js';
 
 export { CustomConfig, generateKey } from './config.js';
 export { CustomConnector } from './custom.connector.js';
+export { signCustomWebhook, SIGNATURE_HEADER } from './webhooks.js';
 
 /**
  * The custom storefront connector: any shop implementing the custom storefront
@@ -19,6 +21,7 @@ export const custom: ConnectorDefinition<CustomConfig> = {
   configSchema: CustomConfig,
   secretFields: ['key'],
   prepareConfig: prepareCustomConfig,
-  capabilities: { read: ['products', 'orders'], write: ['products', 'orders'] },
+  capabilities: { read: ['products', 'orders'], write: ['products', 'orders'], webhooks: ['products', 'orders'] },
   create: (config, ctx) => new CustomConnector(config, ctx),
+  webhooks: customWebhooks,
 };

@@ -2,12 +2,13 @@ import type { Order } from '../../model/order.js';
 import type { Cursor, ReadEvent } from '../types.js';
 import type { CustomClient } from './custom.client.js';
 import { fromStoreOrder } from './order.mapper.js';
-import { walkListing } from './paging.js';
+import { walkIds, walkListing } from './paging.js';
 
 /**
  * Orders stream: a full scan of `GET {ordersUrl}?offset=N`, each order read into the
  * universal order (lines keep the store's product and variation ids). The final
- * checkpoint records when the scan started and whether it saw the whole list.
+ * checkpoint records when the scan started and whether it saw the whole list. With
+ * `ids` (a webhook's hint) it reads just those orders.
  *
  * @example
  * for await (const ev of readOrders(client, null, 100_000)) if (ev.type === 'record') save(ev.record.number);
@@ -16,9 +17,11 @@ export async function* readOrders(
   client: CustomClient,
   _from: Cursor | null,
   maxPages: number,
+  ids?: string[],
 ): AsyncGenerator<ReadEvent<Order>> {
   const scannedAt = new Date().toISOString();
-  for await (const ev of walkListing(client, client.config.ordersUrl, 'orders', maxPages)) {
+  const pages = ids ? walkIds(client, client.config.ordersUrl, 'orders', ids, maxPages) : walkListing(client, client.config.ordersUrl, 'orders', maxPages);
+  for await (const ev of pages) {
     if (ev.type === 'total') {
       yield ev;
     } else if (ev.type === 'item') {

@@ -99,6 +99,47 @@ export async function* walkListing(
   }
 }
 
+/**
+ * Reads just the listed ids: `GET {url}/{id}` each. An id the store answers 404 for
+ * (gone, or a store without single-record reads) is looked for in one walk of the
+ * listing. Ends incomplete: a read by ids never says what is missing from the store.
+ */
+export async function* walkIds(
+  client: CustomClient,
+  listUrl: string,
+  listKey: 'products' | 'orders',
+  ids: string[],
+  maxPages: number,
+): AsyncGenerator<PageEvent> {
+  const missing = new Set<string>();
+  for (const id of new Set(ids)) {
+    let body: unknown;
+    try {
+      body = await client.get(withId(listUrl, id));
+    } catch (err) {
+      if (err instanceof ConnectorError && err.kind === 'not_found') {
+        missing.add(id);
+        continue;
+      }
+      throw err;
+    }
+    // A store that ignores the id in the path answers with its list.
+    const list = isObject(body) && Array.isArray(body[listKey]) ? body[listKey] as unknown[] : null;
+    const item = list ? list.find((x) => isObject(x) && readId(x._id) === id) : body;
+    if (isObject(item) && readId(item._id) === id) yield { type: 'item', id, raw: item };
+    else missing.add(id);
+  }
+  if (missing.size > 0) {
+    for await (const ev of walkListing(client, listUrl, listKey, maxPages)) {
+      if (ev.type !== 'item' || ev.id === null || !missing.has(ev.id)) continue;
+      missing.delete(ev.id);
+      yield ev;
+      if (missing.size === 0) break;
+    }
+  }
+  yield { type: 'end', complete: false };
+}
+
 export function withOffset(listUrl: string, offset: number): string {
   const u = new URL(listUrl);
   u.searchParams.set('offset', String(offset));

@@ -1,13 +1,14 @@
 import type { Product } from '../../model/product.js';
 import type { Cursor, ReadEvent } from '../types.js';
 import type { CustomClient } from './custom.client.js';
-import { walkListing } from './paging.js';
+import { walkIds, walkListing } from './paging.js';
 import { fromStore } from './product.mapper.js';
 
 /**
  * Products stream: a full scan of `GET {productsUrl}?offset=N`. The protocol has no
  * "changed since", so `from` is not used to filter; the final checkpoint records
- * when the scan started and whether it saw the whole list.
+ * when the scan started and whether it saw the whole list. With `ids` (a webhook's
+ * hint) it reads just those products and ends incomplete.
  *
  * @example
  * for await (const ev of readProducts(client, null, 100_000)) if (ev.type === 'record') save(ev.record);
@@ -16,9 +17,11 @@ export async function* readProducts(
   client: CustomClient,
   _from: Cursor | null,
   maxPages: number,
+  ids?: string[],
 ): AsyncGenerator<ReadEvent<Product>> {
   const scannedAt = new Date().toISOString();
-  for await (const ev of walkListing(client, client.config.productsUrl, 'products', maxPages)) {
+  const pages = ids ? walkIds(client, client.config.productsUrl, 'products', ids, maxPages) : walkListing(client, client.config.productsUrl, 'products', maxPages);
+  for await (const ev of pages) {
     if (ev.type === 'total') {
       yield ev;
     } else if (ev.type === 'item') {

@@ -6,6 +6,7 @@ import {
   connectionCounts, createConnection, getConnection, listConnections, publicConnection, setPaused, updateConnection,
 } from '../../engine/connections.js';
 import { listJobs } from '../../jobs/queue.js';
+import { scheduleView } from '../../jobs/scheduler.js';
 import { connectorKinds } from '../../connectors/registry.js';
 import { connectionState, replanInBackground } from '../server.js';
 
@@ -20,7 +21,7 @@ export async function connectionRoutes(app: FastifyInstance, { hub, queue }: Rou
   const view = async (id: string) => {
     const c = await getConnection(hub, id);
     const jobs = await listJobs(hub, id, 5);
-    return { ...publicConnection(c), ...(await connectionCounts(hub, id)), state: connectionState(c.paused, jobs), jobs };
+    return { ...publicConnection(c), ...(await connectionCounts(hub, id)), state: connectionState(c.paused, jobs), jobs, schedule: await scheduleView(hub, c) };
   };
   app.post('/api/connections', { schema: { tags: ['connections'], body: connectionBody, response: { 201: anyResponse('The created connection'), ...errorResponses } } },
     async (req, reply) => {
@@ -39,7 +40,9 @@ export async function connectionRoutes(app: FastifyInstance, { hub, queue }: Rou
     const { id } = req.params as { id: string };
     const body = bodyObject(req.body);
     const { before, after } = await updateConnection(hub, id, body);
-    if (JSON.stringify(before.settings) !== JSON.stringify(after.settings)) replanInBackground(hub);
+    // The schedule plans no changes: editing it needs no replan.
+    const planned = (s: typeof before.settings) => JSON.stringify({ ...s, schedule: undefined });
+    if (planned(before.settings) !== planned(after.settings)) replanInBackground(hub);
     return view(id);
   });
   for (const type of ['fetch', 'send', 'sync'] as const) {
