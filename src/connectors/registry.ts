@@ -2,6 +2,7 @@ import { custom } from './custom/index.js';
 import { vendure } from './vendure/index.js';
 import { feed } from './feed/index.js';
 import { woocommerce } from './woocommerce/index.js';
+import { shopify } from './shopify/index.js';
 import type { ConnectorDefinition } from './types.js';
 
 /** Every connector the hub knows, by kind. Adding a connector is one line here. */
@@ -10,6 +11,7 @@ export const connectors = {
   vendure,
   feed,
   woocommerce,
+  shopify,
 } as const satisfies Record<string, ConnectorDefinition<unknown>>;
 
 export type ConnectorKind = keyof typeof connectors;
