@@ -72,15 +72,19 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
   let transientStreak = 0;
   for (;;) {
     await ctx.checkpoint();
+    // The page first, alone: one range of the (connection, equivalence) index, whatever the planner's statistics say.
+    const page = await db.rows<{ equivalence_id: string }>(sql`select equivalence_id from pending_changes
+      where connection_id = ${conn.id} and equivalence_id > ${after}::uuid order by equivalence_id limit ${BATCH}`);
+    if (page.length === 0) break;
+    after = page[page.length - 1].equivalence_id;
     const rows = await db.rows<PendingRow>(sql`
       select pc.equivalence_id, pc.op, e.external_id, e.ack, e.create_attempted_at, r.id as record_id, r.data
       from pending_changes pc
       join equivalences e on e.id = pc.equivalence_id
       join records r on r.id = pc.record_id
-      where pc.connection_id = ${conn.id} and e.entity = 'product' and pc.equivalence_id > ${after}::uuid
-      order by pc.equivalence_id limit ${BATCH}`);
-    if (rows.length === 0) break;
-    after = rows[rows.length - 1].equivalence_id;
+      where pc.equivalence_id = any(${uuidArray(page.map((p) => p.equivalence_id))}) and e.entity = 'product'
+      order by pc.equivalence_id`);
+    if (rows.length === 0) continue;
     // Creates still uncertain after recovery wait for a complete lookup; never risk a duplicate.
     const ready = rows.filter((r) => r.external_id !== null || r.create_attempted_at === null);
     // Stock held by open order reservations is not offered again (fulfilling connections excepted).
