@@ -21,6 +21,8 @@ import { request } from 'undici';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const args = process.argv.slice(2);
+/** Scheduled jobs would sync on their own during a long run and take the measured work away. */
+const NO_SCHEDULE = { schedule: { enabled: false } };
 const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
@@ -96,8 +98,8 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
   };
   try {
     const raw = await rawFetch(urlA, 'bench-key-a');
-    const A = await api('POST', '/api/connections', { name: 'A', kind: 'custom', config: { productsUrl: urlA, ordersUrl: urlA.replace('product', 'order'), key: 'bench-key-a' } });
-    const B = await api('POST', '/api/connections', { name: 'B', kind: 'custom', config: { productsUrl: urlB, ordersUrl: urlB.replace('product', 'order'), key: 'bench-key-b' }, settings: { absorb: { products: true } } });
+    const A = await api('POST', '/api/connections', { name: 'A', kind: 'custom', config: { productsUrl: urlA, ordersUrl: urlA.replace('product', 'order'), key: 'bench-key-a' }, settings: NO_SCHEDULE });
+    const B = await api('POST', '/api/connections', { name: 'B', kind: 'custom', config: { productsUrl: urlB, ordersUrl: urlB.replace('product', 'order'), key: 'bench-key-b' }, settings: { ...NO_SCHEDULE, absorb: { products: true } } });
     let t = performance.now();
     const fetched = await run('fetch', A.id);
     const fetchMs = performance.now() - t;
@@ -161,7 +163,9 @@ async function main() {
         child.stdout.on('data', (d) => { buf += d; });
         child.on('exit', (code) => (code === 0 ? resolve(buf) : reject(new Error(`bench ${db} ${n} exited ${code}`))));
       });
-      results.push(JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7)));
+      const result: Result = JSON.parse(out.split('\n').find((l) => l.startsWith('RESULT '))!.slice(7));
+      console.error(`   ${JSON.stringify(result)}`);
+      results.push(result);
     }
   }
   const f = (n: number, d = 0) => n.toFixed(d);
