@@ -290,7 +290,9 @@ async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, 
           status = 'live', create_attempted_at = null, updated_at = now()
         from jsonb_to_recordset(${JSON.stringify(found)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
         where e.id = x.id`, tx);
-      await replanProducts(db, tx, new Map(found.map((f) => [f.record_id, f.data])), all);
+      // Only this connection's plan changed (the records did not). Replanning the others here would race their
+      // own sends running in other workers, and could put back a pending create they had just done.
+      await replanProducts(db, tx, new Map(found.map((f) => [f.record_id, f.data])), all.filter((c) => c.id === conn.id));
       // The create did happen: the failure raised when its answer was lost no longer applies.
       await resolveIssues(db, conn.id, 'send', found.map((f) => ({ equivalenceId: f.id })), tx);
       await raiseIssues(db, found.map((f) => ({
