@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { CustomConfig } from './config.js';
+import { sleep, throwIfAborted } from '../abort.js';
 
 export const KEY_HEADER = 'x-channelsync-key';
 
@@ -306,21 +307,3 @@ function messageOf(text: string): string {
   return snippet(text.trim()) || 'no explanation given';
 }
 
-function throwIfAborted(signal: AbortSignal): void {
-  if (signal.aborted) throw signal.reason ?? new DOMException('The operation was aborted', 'AbortError');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
