@@ -55,22 +55,25 @@ export interface DeletionOutcome {
 }
 
 /**
- * After a COMPLETE full rescan (`scanId` stamped as `last_scan_id` on every listing it
- * saw): marks the connection's other listings gone. Listings written after the scan
- * started (a send running alongside) count as seen. Guard: a scan that saw nothing,
- * or that would mark more than `thresholds.massDeleteShare` of the listings gone,
- * marks nothing and raises an error issue. Hub records and other connections are
- * never touched; a gone listing comes back to life when a later scan sees it.
+ * After a COMPLETE full rescan that saw the listings `seen` (external ids, kept in
+ * memory by the scan rather than stamped on every row): marks the connection's other
+ * listings gone. Listings written after the scan started (a send running alongside)
+ * count as seen. Guard: a scan that saw nothing, or that would mark more than
+ * `thresholds.massDeleteShare` of the listings gone, marks nothing and raises an error
+ * issue. Hub records and other connections are never touched; a gone listing comes
+ * back to life when a later scan sees it.
  */
 export async function markMissingGone(
-  hub: Hub, conn: LoadedConnection, entity: 'product' | 'order', scanId: string, scanStartedAt: Date, seen: number,
+  hub: Hub, conn: LoadedConnection, entity: 'product' | 'order', seenIds: ReadonlySet<string>, scanStartedAt: Date, seen: number,
 ): Promise<DeletionOutcome> {
   const share = conn.settings.thresholds?.massDeleteShare ?? DEFAULT_THRESHOLDS.massDeleteShare;
-  const missingCond = sql`e.last_scan_id is distinct from ${scanId} and coalesce(e.last_seen_at, e.created_at) < ${scanStartedAt.toISOString()}::timestamptz`;
   const listedCond = sql`e.connection_id = ${conn.id} and e.entity = ${entity} and e.external_id is not null and e.status <> 'gone'`;
-  const [{ listed, missing }] = await hub.db.rows<{ listed: number; missing: number }>(sql`
-    select count(*)::int as listed, (count(*) filter (where ${missingCond}))::int as missing
+  const candidates = await hub.db.rows<{ id: string; external_id: string; before: boolean }>(sql`
+    select e.id, e.external_id, coalesce(e.last_seen_at, e.created_at) < ${scanStartedAt.toISOString()}::timestamptz as before
     from equivalences e where ${listedCond}`);
+  const listed = candidates.length;
+  const missingIds = candidates.filter((c) => c.before && !seenIds.has(c.external_id)).map((c) => c.id);
+  const missing = missingIds.length;
   const outcome: DeletionOutcome = { listed, missing, gone: 0 };
   const noun = entity === 'product' ? 'products' : 'orders';
   if (missing === 0) {
@@ -90,14 +93,15 @@ export async function markMissingGone(
   if (outcome.guard) {
     await raiseIssues(hub.db, [{
       connectionId: conn.id, entity, severity: 'error', code: 'mass_delete_guard', origin: 'engine', key: 'mass_delete_guard',
-      message: outcome.guard, details: { listed, missing, seen, share, scanId },
+      message: outcome.guard, details: { listed, missing, seen, share },
     }]);
     return outcome;
   }
   await hub.db.tx(async (tx) => {
     const gone = await hub.db.rows<{ id: string; record_id: string; external_id: string }>(sql`
       update equivalences e set status = 'gone', updated_at = now()
-      where ${listedCond} and ${missingCond}
+      where e.id = any(${uuidArray(missingIds)}) and e.status <> 'gone'
+        and coalesce(e.last_seen_at, e.created_at) < ${scanStartedAt.toISOString()}::timestamptz
       returning e.id, e.record_id, e.external_id`, tx);
     outcome.gone = gone.length;
     // Nothing can be written to a listing that is not there any more.

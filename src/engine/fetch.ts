@@ -11,7 +11,8 @@ import { openConnector } from './connector.js';
 import { readAhead } from './readahead.js';
 import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange } from './diff.js';
 import { project, unproject, unprojectSeen } from './rules.js';
-import { replanProducts } from './plan.js';
+import { replanProducts, type EqRow } from './plan.js';
+import { insertProductRecords } from './facts.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { markMissingGone, saveClock, type DeletionOutcome } from './deletions.js';
 import { releaseOnStockReading } from './orders/reservations.js';
@@ -69,7 +70,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
     const bad = invalid;
     records = [];
     invalid = [];
-    await analysePage(ctx, conn, all, page, bad, summary, started);
+    await analysePage(ctx, conn, all, page, bad, summary, started, seen);
     ctx.progress('fetch', 'analyse', summary.scanned, total);
   };
   ctx.progress('fetch', 'scan', 0, null);
@@ -78,6 +79,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   const from = hint || ctx.scope?.full ? null : (conn.clocks.products as { cursor?: Record<string, unknown> } | undefined)?.cursor ?? null;
   // No cursor: a full rescan. Its clock is saved only once deletions are marked, so a rescan cut short is done again.
   const fullRescan = from === null && !hint;
+  const seen = fullRescan ? new Set<string>() : null;
   let rescanClock: Record<string, unknown> | null = null;
   let checkedAt = Date.now();
   for await (const ev of readAhead(connector.read('products', from, hint ? { ids: hint } : undefined), READ_AHEAD)) {
@@ -106,7 +108,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   await flush();
   if (rescanClock) {
     if (summary.complete) {
-      summary.deletions = await markMissingGone(hub, conn, 'product', ctx.jobId, new Date(started), summary.scanned + summary.invalid);
+      summary.deletions = await markMissingGone(hub, conn, 'product', seen!, new Date(started), summary.scanned + summary.invalid);
     }
     await saveClock(hub, conn.id, 'products', summary.complete
       ? { ...rescanClock, fullScanAt: rescanClock.lastScanAt }
@@ -137,7 +139,7 @@ interface EqLite { id: string; external_id: string; record_id: string; fingerpri
 
 async function analysePage(
   ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[],
-  page: RecordEvent[], bad: InvalidEvent[], summary: FetchSummary, startedAt: number,
+  page: RecordEvent[], bad: InvalidEvent[], summary: FetchSummary, startedAt: number, seen: Set<string> | null,
 ): Promise<void> {
   const { db } = ctx.hub;
   const detect = (f: Parameters<typeof fieldMode>[1]) => fieldMode(conn.settings, f).detect;
@@ -163,16 +165,11 @@ async function analysePage(
       else changed.push({ view: v, eq: e });
     }
     summary.unchanged += unchanged.length;
-    if (unchanged.length > 0) {
-      await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
-        where id = any(${uuidArray(unchanged)})`, tx);
-    }
-    const unreadable = bad.map((b) => b.externalId).filter((x): x is string => !!x);
-    if (unreadable.length > 0) {
-      // Listed but unreadable: still there, so not gone.
-      await db.rows(sql`update equivalences set last_seen_at = now(), last_scan_id = ${ctx.jobId}
-        where connection_id = ${conn.id} and entity = 'product'
-          and external_id = any(${textArray(unreadable)})`, tx);
+    // A full rescan keeps what it saw in memory (deletion detection at its end): an
+    // unchanged listing costs no write. Listed but unreadable still counts as there.
+    if (seen) {
+      for (const v of views) seen.add(v.externalId);
+      for (const b of bad) if (b.externalId) seen.add(b.externalId);
     }
     // Orders that landed here before this scan began are in the stock it reports: their reservations end now.
     await releaseOnStockReading(db, tx, conn, all, existing.map((e) => e.record_id),
@@ -297,9 +294,7 @@ async function analysePage(
     summary.notices += noticeIssues.length - bad.length;
 
     if (newRecords.length > 0) {
-      await db.rows(sql`insert into records (id, entity, sku, data, source_connection_id)
-        select id, 'product', sku, data, ${conn.id}::uuid
-        from jsonb_to_recordset(${JSON.stringify(newRecords)}::jsonb) as x(id uuid, sku text, data jsonb)`, tx);
+      await db.rows(insertProductRecords(newRecords, conn.id), tx);
       const created = newRecords.map((r) => ({ record_id: r.id, field: '*', new_value: null, source_type: 'connection' }));
       await insertHistory(ctx, conn.id, created, tx);
     }
@@ -313,25 +308,33 @@ async function analysePage(
       })));
       await insertHistory(ctx, conn.id, history, tx);
     }
+    // What was just written is handed to the replan below instead of being read back.
+    const written: EqRow[] = [];
+    const ackOf = new Map(views.map((v) => [v.externalId, v.record]));
+    const wrote = (rows: { id: string; record_id: string; external_id: string; status: string }[]) => {
+      for (const r of rows) written.push({ ...r, connection_id: conn.id, ack: ackOf.get(r.external_id)! });
+    };
     if (eqInserts.length > 0) {
-      await db.rows(sql`insert into equivalences (connection_id, record_id, entity, external_id, ack, fingerprint, status, last_seen_at, last_scan_id)
+      wrote(await db.rows(sql`insert into equivalences (connection_id, record_id, entity, external_id, ack, fingerprint, status, last_seen_at, last_scan_id)
         select ${conn.id}::uuid, record_id, 'product', external_id, ack, fingerprint, 'live', now(), ${ctx.jobId}
         from jsonb_to_recordset(${JSON.stringify(eqInserts)}::jsonb) as x(record_id uuid, external_id text, ack jsonb, fingerprint text)
-        on conflict do nothing`, tx);
+        on conflict do nothing
+        returning id, record_id, external_id, status`, tx));
     }
     if (eqUpdates.length > 0) {
-      await db.rows(sql`update equivalences e set ack = x.ack, fingerprint = x.fingerprint, external_id = x.external_id,
+      wrote(await db.rows(sql`update equivalences e set ack = x.ack, fingerprint = x.fingerprint, external_id = x.external_id,
           status = case when e.status in ('gone', 'pending_insert') then 'live' else e.status end,
           create_attempted_at = null, last_seen_at = now(), last_scan_id = ${ctx.jobId}, updated_at = now()
         from jsonb_to_recordset(${JSON.stringify(eqUpdates)}::jsonb) as x(id uuid, ack jsonb, fingerprint text, external_id text)
-        where e.id = x.id`, tx);
+        where e.id = x.id
+        returning e.id, e.record_id, e.external_id, e.status`, tx));
     }
     await resolveIssues(db, conn.id, 'fetch', subjects, tx);
     await raiseIssues(db, noticeIssues, tx);
     const replan = new Map<string, Product>();
     for (const id of before.keys()) replan.set(id, current.get(id)!);
     for (const r of newRecords) replan.set(r.id, r.data);
-    await replanProducts(db, tx, replan, all);
+    await replanProducts(db, tx, replan, all, written);
   });
 }
 

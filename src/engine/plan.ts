@@ -10,7 +10,7 @@ import { openReservations, type Reserved } from './orders/ledger.js';
 
 export const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
 
-interface EqRow {
+export interface EqRow {
   id: string;
   connection_id: string;
   record_id: string;
@@ -31,19 +31,29 @@ export function pendingFor(record: Product, ack: Product | null, conn: LoadedCon
 }
 
 /**
+ * A planned create stores no field list: it writes the whole projection, computed when
+ * it is sent (and when it is shown), so a first fetch of a big catalog does not write
+ * every product a third time.
+ */
+const WHOLE: FieldChange[] = [];
+
+/**
  * Recomputes the pending changes of these product records on every connection:
  * an update where a connection's projection differs from what it acknowledged,
  * nothing where it matches, and a pending insert on connections that absorb
  * products and do not hold the record yet.
  */
 export async function replanProducts(
-  db: Database, tx: Orm, records: Map<string, Product>, connections: LoadedConnection[],
+  db: Database, tx: Orm, records: Map<string, Product>, connections: LoadedConnection[], written: EqRow[] = [],
 ): Promise<void> {
   if (records.size === 0) return;
   const ids = [...records.keys()];
-  const eqs = await db.rows<EqRow>(sql`
+  // Listings the caller has just written in this transaction are not read back (their acks are big).
+  const read = await db.rows<EqRow>(sql`
     select id, connection_id, record_id, external_id, ack, status from equivalences
-    where entity = 'product' and record_id = any(${uuidArray(ids)})`, tx);
+    where entity = 'product' and record_id = any(${uuidArray(ids)})
+      and not (id = any(${uuidArray(written.map((w) => w.id))}))`, tx);
+  const eqs = written.length === 0 ? read : [...read, ...written];
   const reserved = await openReservations(db, ids, tx);
   const byConn = new Map(connections.map((c) => [c.id, c]));
   const held = new Set(eqs.map((e) => `${e.connection_id}|${e.record_id}`));
@@ -53,11 +63,12 @@ export async function replanProducts(
   for (const e of eqs) {
     const conn = byConn.get(e.connection_id);
     if (!conn || e.status === 'gone') continue;
-    const record = records.get(e.record_id)!;
-    const changes = pendingFor(record, e.external_id ? e.ack : null, conn, reserved.get(e.record_id));
     if (!e.external_id) {
-      upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'insert', changes });
-    } else if (changes.length > 0) {
+      upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'insert', changes: WHOLE });
+      continue;
+    }
+    const changes = pendingFor(records.get(e.record_id)!, e.ack, conn, reserved.get(e.record_id));
+    if (changes.length > 0) {
       upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'update', changes });
       if (e.status !== 'pending_update' && e.status !== 'error') status.push({ id: e.id, status: 'pending_update' });
     } else {
@@ -78,8 +89,7 @@ export async function replanProducts(
       on conflict do nothing
       returning id, connection_id, record_id`, tx);
     for (const e of created) {
-      const changes = pendingFor(records.get(e.record_id)!, null, byConn.get(e.connection_id)!, reserved.get(e.record_id));
-      upserts.push({ equivalence_id: e.id, connection_id: e.connection_id, record_id: e.record_id, op: 'insert', changes });
+      upserts.push({ equivalence_id: e.id, connection_id: e.connection_id, record_id: e.record_id, op: 'insert', changes: WHOLE });
     }
   }
   if (upserts.length > 0) {

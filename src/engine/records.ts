@@ -3,7 +3,10 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
 import { compileSet } from './sets.js';
-import { reservationLedger } from './orders/ledger.js';
+import { openReservations, reservationLedger } from './orders/ledger.js';
+import { listConnections } from './connections.js';
+import { pendingFor } from './plan.js';
+import type { Product } from '../model/product.js';
 
 export interface ListOptions {
   entity: 'product' | 'order';
@@ -72,8 +75,12 @@ export async function getRecord(hub: Hub, entity: 'product' | 'order', id: strin
     select id, data, created_at, updated_at, source_connection_id from records where id = ${id} and entity = ${entity}`);
   if (!row) throw ApiError.notFound(`${entity} ${id} not found`);
   const eqs = await hub.db.rows<Record<string, unknown>>(sql`
-    select e.id, e.connection_id, e.external_id, e.status, e.ack, e.last_seen_at, pc.op, pc.changes, pc.attempts, pc.last_error
+    select e.id, e.connection_id, e.external_id, e.status, e.ack, pc.op, pc.changes, pc.attempts, pc.last_error,
+      -- A full rescan does not stamp the listings it finds unchanged: it saw every live one.
+      greatest(e.last_seen_at, case when e.entity = 'product' and e.external_id is not null and e.status <> 'gone'
+        then (c.clocks #>> '{products,fullScanAt}')::timestamptz end) as last_seen_at
     from equivalences e left join pending_changes pc on pc.equivalence_id = e.id
+      left join connections c on c.id = e.connection_id
     where e.record_id = ${id} order by e.created_at`);
   const issues = await hub.db.rows<Record<string, unknown>>(sql`
     select id, equivalence_id, connection_id, severity, code, message, created_at from issues
@@ -81,6 +88,15 @@ export async function getRecord(hub: Hub, entity: 'product' | 'order', id: strin
     order by created_at`);
   // A product's stock held by orders not yet in its fulfiller's stock (and what released it).
   const reservations = entity === 'product' ? await reservationLedger(hub.db, id) : undefined;
+  // A planned product create stores no field list (every field is written): show what the create would hold.
+  if (entity === 'product' && eqs.some((e) => e.op === 'insert')) {
+    const conns = new Map((await listConnections(hub)).map((c) => [c.id, c]));
+    const reserved = (await openReservations(hub.db, [id])).get(id);
+    for (const e of eqs) {
+      const conn = conns.get(e.connection_id as string);
+      if (e.op === 'insert' && conn) e.changes = pendingFor(row.data as unknown as Product, null, conn, reserved);
+    }
+  }
   return {
     id: row.id, ...row.data, createdAt: row.created_at, updatedAt: row.updated_at, sourceConnectionId: row.source_connection_id,
     equivalences: eqs.map((e) => ({
