@@ -93,7 +93,7 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
       const job = await api('GET', `/api/jobs/${jobId}`);
       if (job.state === 'completed') return job;
       if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`${type} ${job.state}: ${job.error}`);
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 10));
     }
   };
   try {

@@ -12,6 +12,7 @@ import type { PgDatabase } from 'drizzle-orm/pg-core';
 import { sql, type SQL } from 'drizzle-orm';
 import * as schema from './schema.js';
 import { acquireDataLock, type DataLock } from './lock.js';
+import { Housekeeping } from './housekeeping.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MIGRATIONS = path.resolve(HERE, '../../drizzle');
@@ -29,6 +30,8 @@ export interface Database {
   tx<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
   /** What pg-boss needs: raw SQL with positional parameters. */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+  /** ANALYZE / VACUUM for the embedded database, which has no autovacuum (a no-op on PostgreSQL). */
+  housekeeping: Housekeeping;
   /** PGlite only: the whole database as a tarball, to clone it quickly (tests). */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
@@ -85,7 +88,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     throw err;
   }
   const orm = drizzlePglite(client, { schema }) as unknown as Orm;
-  return {
+  const db: Database = {
     kind: 'pglite',
     orm,
     async rows<T>(query: SQL, tx?: Orm) {
@@ -103,7 +106,10 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
       await client.close();
       lock?.release();
     },
+    housekeeping: null as unknown as Housekeeping,
   };
+  db.housekeeping = new Housekeeping(db);
+  return db;
 }
 
 async function openPostgres(url: string): Promise<Database> {
@@ -117,7 +123,7 @@ async function openPostgres(url: string): Promise<Database> {
   });
   pool.on('error', () => { /* idle client errors surface on the next query */ });
   const orm = drizzlePg(pool, { schema }) as unknown as Orm;
-  return {
+  const db: Database = {
     kind: 'postgres',
     orm,
     async rows<T>(query: SQL, tx?: Orm) {
@@ -127,7 +133,10 @@ async function openPostgres(url: string): Promise<Database> {
     tx: (fn) => orm.transaction(fn as never) as never,
     executeSql: (text, values) => pool.query(text, values as unknown[]),
     close: () => pool.end(),
+    housekeeping: null as unknown as Housekeeping,
   };
+  db.housekeeping = new Housekeeping(db);
+  return db;
 }
 
 export async function migrateDatabase(db: Database): Promise<void> {

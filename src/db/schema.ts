@@ -138,6 +138,8 @@ export const issues = pgTable('issues', {
   index('issues_connection').on(t.connectionId),
   index('issues_record').on(t.recordId),
   index('issues_open_equivalence').on(t.equivalenceId).where(sql`resolved_at is null`),
+  // Every fetched page resolves the issues of its listings: one range per listing, not every issue of the connection.
+  index('issues_open_listing').on(t.connectionId, t.externalId).where(sql`resolved_at is null`),
 ]);
 
 export const jobs = pgTable('jobs', {

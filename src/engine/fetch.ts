@@ -16,6 +16,7 @@ import { insertProductRecords } from './facts.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { markMissingGone, saveClock, type DeletionOutcome } from './deletions.js';
 import { releaseOnStockReading } from './orders/reservations.js';
+import { hasLandedReservations } from './orders/ledger.js';
 import { barcodesOf, matchBy, offerMatchNotice, recordsByBarcode } from './mapping/offer-match.js';
 
 /** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
@@ -70,8 +71,12 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
     const bad = invalid;
     records = [];
     invalid = [];
-    await analysePage(ctx, conn, all, page, bad, summary, started, seen);
+    const wrote = summary.created + summary.changed + summary.bound;
+    await analysePage(ctx, conn, all, page, bad, summary, started, seen, releasing);
     ctx.progress('fetch', 'analyse', summary.scanned, total);
+    // A record, its listing, a planned create elsewhere, their facts: about six rows each.
+    ctx.hub.db.housekeeping.noteWrites(6 * (summary.created + summary.changed + summary.bound - wrote));
+    await ctx.hub.db.housekeeping.maybeRun();
   };
   ctx.progress('fetch', 'scan', 0, null);
   // A webhook's hint: just these products; nothing is inferred gone and the clock stays.
@@ -80,6 +85,9 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   // No cursor: a full rescan. Its clock is saved only once deletions are marked, so a rescan cut short is done again.
   const fullRescan = from === null && !hint;
   const seen = fullRescan ? new Set<string>() : null;
+  // Orders that landed here before the scan began end their reservations as the scan reads
+  // their products' stock. None open now: none can appear with an earlier landing during the scan.
+  const releasing = await hasLandedReservations(hub.db, conn.id, new Date(started));
   let rescanClock: Record<string, unknown> | null = null;
   let checkedAt = Date.now();
   for await (const ev of readAhead(connector.read('products', from, hint ? { ids: hint } : undefined), READ_AHEAD)) {
@@ -140,6 +148,7 @@ interface EqLite { id: string; external_id: string; record_id: string; fingerpri
 async function analysePage(
   ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[],
   page: RecordEvent[], bad: InvalidEvent[], summary: FetchSummary, startedAt: number, seen: Set<string> | null,
+  releasing: boolean,
 ): Promise<void> {
   const { db } = ctx.hub;
   const detect = (f: Parameters<typeof fieldMode>[1]) => fieldMode(conn.settings, f).detect;
@@ -172,7 +181,7 @@ async function analysePage(
       for (const b of bad) if (b.externalId) seen.add(b.externalId);
     }
     // Orders that landed here before this scan began are in the stock it reports: their reservations end now.
-    await releaseOnStockReading(db, tx, conn, all, existing.map((e) => e.record_id),
+    if (releasing) await releaseOnStockReading(db, tx, conn, all, existing.map((e) => e.record_id),
       new Set(changed.map((c) => c.eq.record_id)), new Date(startedAt));
     if (changed.length === 0 && fresh.length === 0 && bad.length === 0) return;
 

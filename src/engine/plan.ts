@@ -51,8 +51,7 @@ export async function replanProducts(
   // Listings the caller has just written in this transaction are not read back (their acks are big).
   const read = await db.rows<EqRow>(sql`
     select id, connection_id, record_id, external_id, ack, status from equivalences
-    where entity = 'product' and record_id = any(${uuidArray(ids)})
-      and not (id = any(${uuidArray(written.map((w) => w.id))}))`, tx);
+    where record_id = any(${uuidArray(ids)}) and not (id = any(${uuidArray(written.map((w) => w.id))}))`, tx);
   const eqs = written.length === 0 ? read : [...read, ...written];
   const reserved = await openReservations(db, ids, tx);
   const byConn = new Map(connections.map((c) => [c.id, c]));

@@ -113,6 +113,8 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
     }
     summary.failed += rows.length - ready.length;
     done += rows.length;
+    db.housekeeping.noteWrites(3 * outcomes.length);
+    await db.housekeeping.maybeRun();
     ctx.progress('send', 'send', done, Math.max(total, done));
   }
   summary.durationMs = Date.now() - started;

@@ -77,8 +77,11 @@ export async function fetchOrders(ctx: JobContext, conn: LoadedConnection, all: 
     const bad = invalid;
     records = [];
     invalid = [];
+    const wrote = summary.created + summary.changed;
     await analyseOrders(ctx, conn, all, page, bad, summary);
     ctx.progress('fetch', 'analyse', summary.scanned, total);
+    ctx.hub.db.housekeeping.noteWrites(6 * (summary.created + summary.changed - wrote));
+    await ctx.hub.db.housekeeping.maybeRun();
   };
   ctx.progress('fetch', 'scan', 0, null);
   // A webhook's hint: just these orders, and the clock stays.

@@ -68,6 +68,14 @@ export async function releaseOrders(db: Database, tx: Orm, orderIds: string[], r
  * products: reservations of orders that had landed there before the scan began are now
  * part of the stock it reported, so they end here. Returns the products touched.
  */
+/** Whether open reservations of orders that landed on this connection before `at` exist. */
+export async function hasLandedReservations(db: Database, connectionId: string, at: Date): Promise<boolean> {
+  const [row] = await db.rows<{ any: boolean }>(sql`
+    select exists (select 1 from reservations where released_at is null and landed_connection_id = ${connectionId}
+      and landed_at < ${at.toISOString()}::timestamptz) as any`);
+  return row.any;
+}
+
 export async function releaseLanded(
   db: Database, tx: Orm, connectionId: string, productIds: string[], scanStartedAt: Date,
 ): Promise<string[]> {

@@ -1,0 +1,1 @@
+CREATE INDEX "issues_open_listing" ON "issues" USING btree ("connection_id","external_id") WHERE resolved_at is null;

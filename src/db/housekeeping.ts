@@ -1,0 +1,56 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from './index.js';
+
+/** The tables a sync writes in bulk: their statistics steer every per-page query plan. */
+const HOT = ['records', 'record_facts', 'equivalences', 'listing_facts', 'pending_changes', 'issues', 'record_history', 'reservations'];
+/** Rows written before the first ANALYZE, and the least between two. */
+const MIN_WRITES = 2_000;
+/** Writes, as a share of the rows already there, that make the statistics stale (autovacuum's default is 10-20%). */
+const ANALYZE_SHARE = 0.5;
+/** Writes, as a share of the rows, that leave enough dead rows to VACUUM. */
+const VACUUM_SHARE = 1;
+
+/**
+ * What autovacuum does on a PostgreSQL server, for the embedded database, which has no
+ * background workers: without it the planner never learns that a table grew from 0 to
+ * 100,000 rows (and picks plans that read whole indexes per page), and dead rows are
+ * never reclaimed. Writers report how many rows they wrote; at their next safe point
+ * (between pages, outside any transaction) `maybeRun` analyses, or vacuums, the hot
+ * tables once enough was written. On PostgreSQL it does nothing: autovacuum is there.
+ */
+export class Housekeeping {
+  private sinceAnalyze = 0;
+  private sinceVacuum = 0;
+  private rows = 0;
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly db: Database, private readonly log?: { info(o: object, m: string): void }) {}
+
+  noteWrites(n: number): void {
+    if (this.db.kind !== 'pglite' || n <= 0) return;
+    this.sinceAnalyze += n;
+    this.sinceVacuum += n;
+  }
+
+  /** Runs ANALYZE (or VACUUM ANALYZE) when due. Call it outside any transaction. */
+  async maybeRun(): Promise<void> {
+    if (this.db.kind !== 'pglite') return;
+    if (this.running) return this.running;
+    const vacuum = this.sinceVacuum >= Math.max(MIN_WRITES * 10, VACUUM_SHARE * this.rows);
+    if (!vacuum && this.sinceAnalyze < Math.max(MIN_WRITES, ANALYZE_SHARE * this.rows)) return;
+    this.running = this.run(vacuum).finally(() => { this.running = null; });
+    return this.running;
+  }
+
+  private async run(vacuum: boolean): Promise<void> {
+    const started = Date.now();
+    const written = this.sinceAnalyze;
+    this.sinceAnalyze = 0;
+    if (vacuum) this.sinceVacuum = 0;
+    await this.db.rows(sql.raw(`${vacuum ? 'vacuum (analyze)' : 'analyze'} ${HOT.join(', ')}`));
+    const [{ n }] = await this.db.rows<{ n: number }>(sql`
+      select coalesce(sum(greatest(reltuples, 0)), 0)::int8 as n from pg_class where relname = any(${`{${HOT.join(',')}}`}::text[])`);
+    this.rows = Number(n);
+    this.log?.info({ vacuum, written, rows: this.rows, ms: Date.now() - started }, 'embedded database statistics refreshed');
+  }
+}
