@@ -16,7 +16,9 @@ const VACUUM_SHARE = 1;
  * 100,000 rows (and picks plans that read whole indexes per page), and dead rows are
  * never reclaimed. Writers report how many rows they wrote; at their next safe point
  * (between pages, outside any transaction) `maybeRun` analyses, or vacuums, the hot
- * tables once enough was written. On PostgreSQL it does nothing: autovacuum is there.
+ * tables once enough was written. On PostgreSQL it only analyses: autovacuum does the
+ * rest, but may look a minute or more after a bulk load, while the next sync is planned
+ * with the statistics of an empty table.
  */
 export class Housekeeping {
   private sinceAnalyze = 0;
@@ -27,16 +29,15 @@ export class Housekeeping {
   constructor(private readonly db: Database, private readonly log?: { info(o: object, m: string): void }) {}
 
   noteWrites(n: number): void {
-    if (this.db.kind !== 'pglite' || n <= 0) return;
+    if (n <= 0) return;
     this.sinceAnalyze += n;
     this.sinceVacuum += n;
   }
 
   /** Runs ANALYZE (or VACUUM ANALYZE) when due. Call it outside any transaction. */
   async maybeRun(): Promise<void> {
-    if (this.db.kind !== 'pglite') return;
     if (this.running) return this.running;
-    const vacuum = this.sinceVacuum >= Math.max(MIN_WRITES * 10, VACUUM_SHARE * this.rows);
+    const vacuum = this.db.kind === 'pglite' && this.sinceVacuum >= Math.max(MIN_WRITES * 10, VACUUM_SHARE * this.rows);
     if (!vacuum && this.sinceAnalyze < Math.max(MIN_WRITES, ANALYZE_SHARE * this.rows)) return;
     this.running = this.run(vacuum).finally(() => { this.running = null; });
     return this.running;
@@ -51,6 +52,6 @@ export class Housekeeping {
     const [{ n }] = await this.db.rows<{ n: number }>(sql`
       select coalesce(sum(greatest(reltuples, 0)), 0)::int8 as n from pg_class where relname = any(${`{${HOT.join(',')}}`}::text[])`);
     this.rows = Number(n);
-    this.log?.info({ vacuum, written, rows: this.rows, ms: Date.now() - started }, 'embedded database statistics refreshed');
+    this.log?.info({ vacuum, written, rows: this.rows, ms: Date.now() - started }, 'database statistics refreshed');
   }
 }

@@ -30,7 +30,7 @@ export interface Database {
   tx<T>(fn: (tx: Orm) => Promise<T>): Promise<T>;
   /** What pg-boss needs: raw SQL with positional parameters. */
   executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
-  /** ANALYZE / VACUUM for the embedded database, which has no autovacuum (a no-op on PostgreSQL). */
+  /** ANALYZE after bulk writes, and VACUUM on the embedded database, which has no autovacuum. */
   housekeeping: Housekeeping;
   /** PGlite only: the whole database as a tarball, to clone it quickly (tests). */
   dumpDataDir?(): Promise<Blob>;

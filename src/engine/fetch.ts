@@ -64,19 +64,32 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   let total: number | null = null;
   let records: RecordEvent[] = [];
   let invalid: InvalidEvent[] = [];
-  const flush = async () => {
-    if (records.length === 0 && invalid.length === 0) return;
-    await ctx.checkpoint();
-    const page = records;
-    const bad = invalid;
-    records = [];
-    invalid = [];
-    const wrote = summary.created + summary.changed + summary.bound;
-    await analysePage(ctx, conn, all, page, bad, summary, started, seen, releasing);
+  // Listings read but not analysed yet. A page read is first sorted by a light query: the
+  // unchanged listings (most of a rescan) stop there, the rest gather into pages for the
+  // analysis, so a 1% change costs a few analyses rather than one per page read.
+  let work: RecordEvent[] = [];
+  let workBad: InvalidEvent[] = [];
+  const flush = async (force: boolean) => {
+    if (records.length > 0 || invalid.length > 0) {
+      await ctx.checkpoint();
+      const page = records;
+      records = [];
+      work.push(...(releasing ? page : await sortOutUnchanged(ctx, conn, page, summary, seen)));
+      workBad.push(...invalid);
+      invalid = [];
+    }
+    if (work.length + workBad.length > 0 && (force || work.length + workBad.length >= PAGE)) {
+      const batch = work;
+      const bad = workBad;
+      work = [];
+      workBad = [];
+      const wrote = summary.created + summary.changed + summary.bound;
+      await analysePage(ctx, conn, all, batch, bad, summary, started, seen, releasing);
+      // A record, its listing, a planned create elsewhere, their facts: about six rows each.
+      ctx.hub.db.housekeeping.noteWrites(6 * (summary.created + summary.changed + summary.bound - wrote));
+      await ctx.hub.db.housekeeping.maybeRun();
+    }
     ctx.progress('fetch', 'analyse', summary.scanned, total);
-    // A record, its listing, a planned create elsewhere, their facts: about six rows each.
-    ctx.hub.db.housekeeping.noteWrites(6 * (summary.created + summary.changed + summary.bound - wrote));
-    await ctx.hub.db.housekeeping.maybeRun();
   };
   ctx.progress('fetch', 'scan', 0, null);
   // A webhook's hint: just these products; nothing is inferred gone and the clock stays.
@@ -101,19 +114,19 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       ctx.progress('fetch', 'scan', summary.scanned, total);
     } else if (ev.type === 'record') {
       records.push(ev);
-      if (records.length >= PAGE) await flush();
+      if (records.length >= PAGE) await flush(false);
     } else if (ev.type === 'invalid') {
       invalid.push(ev);
     } else if (ev.type === 'checkpoint') {
       summary.complete = ev.complete !== false;
       if (ev.warning) summary.warning = ev.warning;
-      await flush();
+      await flush(true);
       const clock = { cursor: ev.cursor, lastScanAt: new Date().toISOString(), complete: summary.complete, jobId: ctx.jobId };
       if (fullRescan) rescanClock = clock;
       else if (!hint) await saveClock(hub, conn.id, 'products', clock);
     }
   }
-  await flush();
+  await flush(true);
   if (rescanClock) {
     if (summary.complete) {
       summary.deletions = await markMissingGone(hub, conn, 'product', seen!, new Date(started), summary.scanned + summary.invalid);
@@ -143,6 +156,34 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   return summary;
 }
 
+/** Fingerprints of the listings read, computed once per listing. */
+const fingerprints = new WeakMap<RecordEvent, string>();
+function fingerprintOf(ev: RecordEvent): string {
+  let fp = fingerprints.get(ev);
+  if (fp === undefined) fingerprints.set(ev, fp = fingerprint(ev.record));
+  return fp;
+}
+
+/**
+ * Counts the listings of a page read whose fingerprint the hub already holds (and that
+ * are not marked gone) as scanned and unchanged; returns the others, for the analysis.
+ */
+async function sortOutUnchanged(
+  ctx: JobContext, conn: LoadedConnection, page: RecordEvent[], summary: FetchSummary, seen: Set<string> | null,
+): Promise<RecordEvent[]> {
+  if (seen) for (const v of page) seen.add(v.externalId);
+  const held = await ctx.hub.db.rows<{ external_id: string; fingerprint: string | null; status: string }>(sql`
+    select external_id, fingerprint, status from equivalences
+    where connection_id = ${conn.id} and entity = 'product' and external_id = any(${textArray(page.map((v) => v.externalId))})`);
+  const same = new Set(held.filter((h) => h.status !== 'gone' && h.fingerprint !== null).map((h) => `${h.external_id}\u0000${h.fingerprint}`));
+  // The same listing twice in one page (a store whose paging overlaps): the last copy wins.
+  const views = [...new Map(page.map((e) => [e.externalId, e])).values()];
+  const rest = views.filter((v) => !same.has(`${v.externalId}\u0000${fingerprintOf(v)}`));
+  summary.scanned += page.length - rest.length;
+  summary.unchanged += page.length - rest.length;
+  return rest;
+}
+
 interface EqLite { id: string; external_id: string; record_id: string; fingerprint: string | null; status: string }
 
 async function analysePage(
@@ -156,7 +197,7 @@ async function analysePage(
   const views = [...new Map(page.map((e) => [e.externalId, e])).values()];
   summary.scanned += page.length;
   summary.invalid += bad.length;
-  const fps = new Map(views.map((v) => [v.externalId, fingerprint(v.record)]));
+  const fps = new Map(views.map((v) => [v.externalId, fingerprintOf(v)]));
 
   await db.tx(async (tx) => {
     const existing = await db.rows<EqLite>(sql`

@@ -83,6 +83,8 @@ export async function listJobs(hub: Hub, connectionId?: string, limit = 50): Pro
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How often a running job asks the database whether its connection was paused by another process. */
+const PAUSE_POLL_MS = 200;
 
 /**
  * The job queue: jobs are rows in `jobs` (progress, summary) carried by pg-boss
@@ -357,43 +359,56 @@ export class JobQueue {
       if (claimed.events === 0) return summary;
       scope = claimed.scope;
     }
+    // A pause in this process is known at once; the database is asked now and then for the others.
+    let pausedHere = false;
+    let pauseCheckedAt = 0;
+    const onConnection = (e: { id: string; paused?: boolean }) => { if (e.id === connectionId && e.paused) pausedHere = true; };
+    hub.events.on('connection', onConnection);
     const wants = (entity: 'products' | 'orders') => !scope?.entities || scope.entities.includes(entity);
     const ctx: JobContext = {
       hub, jobId, signal: ac.signal, scope,
       progress: (lane, phase, done, total) => report(lane, phase, done, total),
       checkpoint: async () => {
         if (this.stopping || ac.signal.aborted) throw new JobStopped('the hub is shutting down');
+        if (pausedHere) throw new JobStopped('the connection was paused');
+        // A pause from another process is seen in the database, looked at most every PAUSE_POLL_MS.
+        if (Date.now() - pauseCheckedAt < PAUSE_POLL_MS) return;
         if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
+        pauseCheckedAt = Date.now();
       },
     };
-    // Settings just changed: send what the new settings plan, not the old plan.
-    if (type !== 'fetch') await waitForReplan(hub);
-    const all = await listConnections(hub);
-    const conn = all.find((c) => c.id === connectionId);
-    if (!conn) throw new ConnectorError('not_found', 'The connection was deleted');
-    const parts: Promise<void>[] = [];
-    const ordersCtx: JobContext = { ...ctx, progress: (lane, phase, done, total) => report(`${lane}:orders`, phase, done, total) };
-    const chain = (steps: (false | (() => Promise<void>))[]) =>
-      steps.reduce<Promise<void>>((p, step) => (step ? p.then(step) : p), Promise.resolve());
-    // Products first, then orders: an order's lines are matched against the products just read.
-    if (type === 'fetch' || type === 'sync') {
-      parts.push(chain([
-        wants('products') && (() => fetchProducts(ctx, conn, all).then((s) => { summary.fetch = s; })),
-        wants('orders') && (() => fetchOrders(ordersCtx, conn, all).then((s) => { summary.fetchOrders = s; })),
-      ]));
+    try {
+      // Settings just changed: send what the new settings plan, not the old plan.
+      if (type !== 'fetch') await waitForReplan(hub);
+      const all = await listConnections(hub);
+      const conn = all.find((c) => c.id === connectionId);
+      if (!conn) throw new ConnectorError('not_found', 'The connection was deleted');
+      const parts: Promise<void>[] = [];
+      const ordersCtx: JobContext = { ...ctx, progress: (lane, phase, done, total) => report(`${lane}:orders`, phase, done, total) };
+      const chain = (steps: (false | (() => Promise<void>))[]) =>
+        steps.reduce<Promise<void>>((p, step) => (step ? p.then(step) : p), Promise.resolve());
+      // Products first, then orders: an order's lines are matched against the products just read.
+      if (type === 'fetch' || type === 'sync') {
+        parts.push(chain([
+          wants('products') && (() => fetchProducts(ctx, conn, all).then((s) => { summary.fetch = s; })),
+          wants('orders') && (() => fetchOrders(ordersCtx, conn, all).then((s) => { summary.fetchOrders = s; })),
+        ]));
+      }
+      if (type === 'send' || type === 'sync') {
+        parts.push(chain([
+          wants('products') && (() => sendProducts(ctx, conn, all).then((s) => { summary.send = s; })),
+          wants('orders') && (() => sendOrders(ordersCtx, conn, all).then((s) => { summary.sendOrders = s; })),
+        ]));
+      }
+      const results = await Promise.allSettled(parts);
+      await writing;
+      if (latest) await this.update(jobId, latest);
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) throw Object.assign(failure.reason as Error, { summary });
+      return summary;
+    } finally {
+      hub.events.off('connection', onConnection);
     }
-    if (type === 'send' || type === 'sync') {
-      parts.push(chain([
-        wants('products') && (() => sendProducts(ctx, conn, all).then((s) => { summary.send = s; })),
-        wants('orders') && (() => sendOrders(ordersCtx, conn, all).then((s) => { summary.sendOrders = s; })),
-      ]));
-    }
-    const results = await Promise.allSettled(parts);
-    await writing;
-    if (latest) await this.update(jobId, latest);
-    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failure) throw Object.assign(failure.reason as Error, { summary });
-    return summary;
   }
 }
 
