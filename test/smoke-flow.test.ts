@@ -42,5 +42,14 @@ describe.each(DATABASES)('absorb and a price change (%s)', (kind) => {
     // Echo guard: what the hub wrote to B is not a change when B is read back.
     const echo = await hub.run('fetch', B.id);
     expect(echo.summary.fetch).toMatchObject({ unchanged: 30, changed: 0, created: 0 });
+
+    // A listing is skipped by the fingerprint of what the store sent. The same product sent
+    // differently (its fields in another order) is read again and found to hold no change.
+    const [id, raw] = [...a.products.entries()][5];
+    a.products.set(id, Object.fromEntries(Object.entries(raw).reverse()) as typeof raw);
+    const reordered = await hub.run('fetch', A.id);
+    expect(reordered.summary.fetch).toMatchObject({ unchanged: 29, changed: 1, created: 0 });
+    expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending).toMatchObject({ inserts: 0, updates: 0 });
+    expect((await hub.run('fetch', A.id)).summary.fetch).toMatchObject({ unchanged: 30, changed: 0 });
   });
 });

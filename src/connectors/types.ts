@@ -18,8 +18,23 @@ export type Cursor = Record<string, unknown>;
 export type ReadEvent<T = Product> =
   | { type: 'record'; externalId: string; record: T; notices: Notice[] }
   | { type: 'invalid'; externalId: string | null; code: string; message: string }
+  | UnmappedEvent<T>
   | { type: 'total'; total: number }
   | { type: 'checkpoint'; cursor: Cursor; complete?: boolean; warning?: string };
+
+/**
+ * A record read but not mapped yet, yielded instead of `record`/`invalid` only when the
+ * reader asks for them (`ReadOptions.unmapped`). `fingerprint` stands for the record
+ * exactly as the platform sent it: the same fingerprint, the same record. `map()` gives
+ * what `read` would have yielded. Mapping is most of the cost of reading a listing, and
+ * a rescan finds most listings unchanged: the engine maps only those it does not hold.
+ */
+export interface UnmappedEvent<T = Product> {
+  type: 'unmapped';
+  externalId: string;
+  fingerprint: string;
+  map(): { type: 'record'; externalId: string; record: T; notices: Notice[] } | { type: 'invalid'; externalId: string | null; code: string; message: string };
+}
 
 /** Only what changed, for an update: top-level fields and, per variation, its changed fields. */
 export interface ProductPatch {
@@ -37,6 +52,8 @@ export interface WriteAck<T = Product> {
   externalId: string;
   record: T | null;
   notices?: Notice[];
+  /** The `UnmappedEvent.fingerprint` of the record as the platform answered it, when the connector reads unmapped. */
+  fingerprint?: string;
 }
 
 export type ErrorKind =
@@ -71,6 +88,8 @@ export interface ConnectorContext {
 /** How to read: `ids` asks for just these records (a webhook's hint); a connector that cannot may read everything. */
 export interface ReadOptions {
   ids?: string[];
+  /** The reader handles `unmapped` events (a connector that cannot fingerprint raw records yields mapped ones). */
+  unmapped?: boolean;
 }
 
 export interface Connector {

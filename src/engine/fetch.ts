@@ -44,6 +44,7 @@ export interface FetchSummary {
 }
 
 type RecordEvent = Extract<ReadEvent<Product>, { type: 'record' }>;
+type UnmappedEvent = Extract<ReadEvent<Product>, { type: 'unmapped' }>;
 type InvalidEvent = Extract<ReadEvent<Product>, { type: 'invalid' }>;
 
 const NOTICE_SEVERITY: Record<string, NewIssue['severity']> = { currency_unknown: 'warning', number_invalid: 'warning' };
@@ -62,7 +63,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
     complete: false, durationMs: 0, perSecond: 0,
   };
   let total: number | null = null;
-  let records: RecordEvent[] = [];
+  let records: (RecordEvent | UnmappedEvent)[] = [];
   let invalid: InvalidEvent[] = [];
   // Listings read but not analysed yet. A page read is first sorted by a light query: the
   // unchanged listings (most of a rescan) stop there, the rest gather into pages for the
@@ -74,7 +75,13 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       await ctx.checkpoint();
       const page = records;
       records = [];
-      work.push(...(releasing ? page : await sortOutUnchanged(ctx, conn, page, summary, seen)));
+      for (const ev of releasing ? page : await sortOutUnchanged(ctx, conn, page, summary, seen)) {
+        if (ev.type === 'record') { work.push(ev); continue; }
+        const mapped = ev.map();
+        if (mapped.type === 'invalid') { workBad.push(mapped); continue; }
+        fingerprints.set(mapped, ev.fingerprint);
+        work.push(mapped);
+      }
       workBad.push(...invalid);
       invalid = [];
     }
@@ -103,7 +110,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   const releasing = await hasLandedReservations(hub.db, conn.id, new Date(started));
   let rescanClock: Record<string, unknown> | null = null;
   let checkedAt = Date.now();
-  for await (const ev of readAhead(connector.read('products', from, hint ? { ids: hint } : undefined), READ_AHEAD)) {
+  for await (const ev of readAhead(connector.read('products', from, { unmapped: true, ...(hint ? { ids: hint } : {}) }), READ_AHEAD)) {
     if (Date.now() - checkedAt >= PAUSE_CHECK_MS) {
       // Records read but not analysed yet are dropped: nothing was committed for them and the clock stays.
       await ctx.checkpoint();
@@ -112,7 +119,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
     if (ev.type === 'total') {
       total = ev.total;
       ctx.progress('fetch', 'scan', summary.scanned, total);
-    } else if (ev.type === 'record') {
+    } else if (ev.type === 'record' || ev.type === 'unmapped') {
       records.push(ev);
       if (records.length >= PAGE) await flush(false);
     } else if (ev.type === 'invalid') {
@@ -158,7 +165,8 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
 
 /** Fingerprints of the listings read, computed once per listing. */
 const fingerprints = new WeakMap<RecordEvent, string>();
-function fingerprintOf(ev: RecordEvent): string {
+function fingerprintOf(ev: RecordEvent | UnmappedEvent): string {
+  if (ev.type === 'unmapped') return ev.fingerprint;
   let fp = fingerprints.get(ev);
   if (fp === undefined) fingerprints.set(ev, fp = fingerprint(ev.record));
   return fp;
@@ -168,9 +176,9 @@ function fingerprintOf(ev: RecordEvent): string {
  * Counts the listings of a page read whose fingerprint the hub already holds (and that
  * are not marked gone) as scanned and unchanged; returns the others, for the analysis.
  */
-async function sortOutUnchanged(
-  ctx: JobContext, conn: LoadedConnection, page: RecordEvent[], summary: FetchSummary, seen: Set<string> | null,
-): Promise<RecordEvent[]> {
+async function sortOutUnchanged<E extends RecordEvent | UnmappedEvent>(
+  ctx: JobContext, conn: LoadedConnection, page: E[], summary: FetchSummary, seen: Set<string> | null,
+): Promise<E[]> {
   if (seen) for (const v of page) seen.add(v.externalId);
   const held = await ctx.hub.db.rows<{ external_id: string; fingerprint: string | null; status: string }>(sql`
     select external_id, fingerprint, status from equivalences

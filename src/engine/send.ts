@@ -45,7 +45,7 @@ interface PendingRow {
 }
 
 type Outcome =
-  | { row: PendingRow; ok: true; kind: 'created' | 'updated'; ack: Product; externalId: string }
+  | { row: PendingRow; ok: true; kind: 'created' | 'updated'; ack: Product; externalId: string; fingerprint?: string }
   | { row: PendingRow; ok: true; kind: 'in_sync' }
   | { row: PendingRow; ok: false; error: ConnectorError };
 
@@ -128,7 +128,7 @@ async function writeOne(connector: Connector, conn: LoadedConnection, row: Pendi
     if (row.external_id === null) {
       const record = forCreate(target, conn.settings);
       const ack = await connector.write!('products', { type: 'create', record }) as WriteAck<Product>;
-      return { row, ok: true, kind: 'created', externalId: ack.externalId, ack: ack.record ?? record };
+      return { row, ok: true, kind: 'created', externalId: ack.externalId, ack: ack.record ?? record, fingerprint: ack.record ? ack.fingerprint : undefined };
     }
     const { changes, patch } = diffProducts(target, row.ack, (f) => fieldMode(conn.settings, f).write);
     if (changes.length === 0) return { row, ok: true, kind: 'in_sync' };
@@ -136,6 +136,8 @@ async function writeOne(connector: Connector, conn: LoadedConnection, row: Pendi
     return {
       row, ok: true, kind: 'updated', externalId: row.external_id,
       ack: ack.record ?? applyChanges(row.ack ?? target, target, changes),
+      // What the next fetch will compare: the platform's answer as it sent it.
+      fingerprint: ack.record ? ack.fingerprint : undefined,
     };
   } catch (err) {
     const error = err instanceof ConnectorError ? err : new ConnectorError('bug', 'Unexpected error while writing', String(err));
@@ -183,7 +185,7 @@ async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes:
   await db.tx(async (tx) => {
     if (written.length > 0) {
       const rows = written.map((o) => ({
-        id: o.row.equivalence_id, external_id: o.externalId, ack: o.ack, fingerprint: fingerprint(o.ack),
+        id: o.row.equivalence_id, external_id: o.externalId, ack: o.ack, fingerprint: o.fingerprint ?? fingerprint(o.ack),
       }));
       // A platform that answers a create with an id this connection already holds: a conflict, not a second binding.
       const taken = new Set((await db.rows<{ external_id: string }>(sql`

@@ -17,7 +17,7 @@ import { CustomClient } from './custom.client.js';
 import { readOrders } from './orders.stream.js';
 import { walkListing, withId } from './paging.js';
 import { fromStoreOrder, orderPatchToStore, toStoreOrder } from './order.mapper.js';
-import { fromStore, patchToStore, toStore } from './product.mapper.js';
+import { fromStore, patchToStore, rawFingerprint, toStore } from './product.mapper.js';
 import { readProducts } from './products.stream.js';
 
 /** A custom storefront connection: the protocol's endpoints, nothing kept between calls. */
@@ -48,7 +48,7 @@ export class CustomConnector implements Connector {
   read(entity: Entity, from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<unknown>>;
   read(entity: Entity, from: Cursor | null, opts?: ReadOptions): AsyncIterable<ReadEvent<unknown>> {
     return entity === 'products'
-      ? readProducts(this.client, from, this.config.maxPages, opts?.ids)
+      ? readProducts(this.client, from, this.config.maxPages, opts?.ids, opts?.unmapped)
       : readOrders(this.client, from, this.config.maxPages, opts?.ids);
   }
 
@@ -66,7 +66,7 @@ export class CustomConnector implements Connector {
     if (op.type === 'create') {
       const answer = await this.client.post(base, toStore(op.record), { idempotent: false });
       const mapped = fromStore(answer);
-      if (mapped.ok) return { externalId: mapped.externalId, record: mapped.record, notices: mapped.notices };
+      if (mapped.ok) return { externalId: mapped.externalId, record: mapped.record, notices: mapped.notices, fingerprint: rawFingerprint(answer) };
       if (mapped.externalId !== null) {
         // Created, but its answer is unreadable: keep the id so a retry never creates it twice.
         return { externalId: mapped.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
@@ -79,7 +79,7 @@ export class CustomConnector implements Connector {
     }
     const answer = await this.client.post(withId(base, op.externalId), patchToStore(op.patch), { idempotent: true });
     const mapped = fromStore(answer);
-    if (mapped.ok) return { externalId: op.externalId, record: mapped.record, notices: mapped.notices };
+    if (mapped.ok) return { externalId: op.externalId, record: mapped.record, notices: mapped.notices, fingerprint: rawFingerprint(answer) };
     return { externalId: op.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
   }
 
@@ -101,7 +101,7 @@ export class CustomConnector implements Connector {
     }
     const answer = await this.client.post(withId(base, op.externalId), orderPatchToStore(op.patch), { idempotent: true });
     const mapped = fromStoreOrder(answer);
-    if (mapped.ok) return { externalId: op.externalId, record: mapped.record, notices: mapped.notices };
+    if (mapped.ok) return { externalId: op.externalId, record: mapped.record, notices: mapped.notices, fingerprint: rawFingerprint(answer) };
     return { externalId: op.externalId, record: null, notices: [{ code: mapped.code, message: mapped.message }] };
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Availability, Price, Product, Variation } from '../../model/product.js';
 import { Variation as VariationSchema } from '../../model/product.js';
 import {
@@ -315,6 +316,16 @@ function readDeliveryDays(value: unknown, n: Notices): number | null {
     return null;
   }
   return days;
+}
+
+/** The `_id` of a raw store product, or null when it has none (mapping it reports why). */
+export function storeId(raw: unknown): string | null {
+  return isObject(raw) ? readId(raw._id) : null;
+}
+
+/** A raw store product's fingerprint (`UnmappedEvent.fingerprint`), apart from those of mapped records. */
+export function rawFingerprint(raw: unknown): string {
+  return `raw:${createHash('sha1').update(JSON.stringify(raw)).digest('base64url')}`;
 }
 
 function readId(value: unknown): string | null {

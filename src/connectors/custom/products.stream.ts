@@ -2,7 +2,7 @@ import type { Product } from '../../model/product.js';
 import type { Cursor, ReadEvent } from '../types.js';
 import type { CustomClient } from './custom.client.js';
 import { walkIds, walkListing } from './paging.js';
-import { fromStore } from './product.mapper.js';
+import { fromStore, rawFingerprint, storeId } from './product.mapper.js';
 
 /**
  * Products stream: a full scan of `GET {productsUrl}?offset=N`. The protocol has no
@@ -18,6 +18,7 @@ export async function* readProducts(
   _from: Cursor | null,
   maxPages: number,
   ids?: string[],
+  unmapped = false,
 ): AsyncGenerator<ReadEvent<Product>> {
   const scannedAt = new Date().toISOString();
   const pages = ids ? walkIds(client, client.config.productsUrl, 'products', ids, maxPages) : walkListing(client, client.config.productsUrl, 'products', maxPages);
@@ -25,10 +26,14 @@ export async function* readProducts(
     if (ev.type === 'total') {
       yield ev;
     } else if (ev.type === 'item') {
-      const mapped = fromStore(ev.raw);
-      yield mapped.ok
-        ? { type: 'record', externalId: mapped.externalId, record: mapped.record, notices: mapped.notices }
-        : { type: 'invalid', externalId: mapped.externalId, code: mapped.code, message: mapped.message };
+      const map = () => {
+        const mapped = fromStore(ev.raw);
+        return mapped.ok
+          ? { type: 'record' as const, externalId: mapped.externalId, record: mapped.record, notices: mapped.notices }
+          : { type: 'invalid' as const, externalId: mapped.externalId, code: mapped.code, message: mapped.message };
+      };
+      const externalId = unmapped ? storeId(ev.raw) : null;
+      yield externalId === null ? map() : { type: 'unmapped', externalId, fingerprint: rawFingerprint(ev.raw), map };
     } else {
       yield { type: 'checkpoint', cursor: { scannedAt }, complete: ev.complete, ...(ev.warning ? { warning: ev.warning } : {}) };
     }

@@ -97,7 +97,7 @@ export async function fetchOrders(ctx: JobContext, conn: LoadedConnection, all: 
     } else if (ev.type === 'invalid') {
       invalid.push(ev);
       if (invalid.length >= PAGE) await flush();
-    } else {
+    } else if (ev.type === 'checkpoint') {
       summary.complete = ev.complete !== false;
       if (ev.warning) summary.warning = ev.warning;
       await flush();
