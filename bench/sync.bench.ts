@@ -9,7 +9,7 @@
  *
  * The storefronts run in their own processes so the RSS measured is the hub's alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -156,6 +156,10 @@ async function main() {
   const results: Result[] = [];
   for (const db of dbs) {
     for (const n of sizes) {
+      // The run before left its database files to be written back: let the disk settle first,
+      // or this run pays for it (figures moved by ±25% without this).
+      spawnSync('sync');
+      await new Promise((r) => setTimeout(r, 5000));
       console.error(`-- ${db}, ${n} products`);
       const out = await new Promise<string>((resolve, reject) => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'bench/sync.bench.ts', '--one', '--products', String(n), '--db', db], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
