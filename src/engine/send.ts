@@ -13,6 +13,8 @@ import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { mappingOf } from './mapping/compile.js';
 import { matchBeforeCreate } from './mapping/offer-match.js';
+import { findUncertain, settleMissing, type Uncertain } from './uncertain.js';
+import { mapLimit } from './map-limit.js';
 
 const BATCH = 100;
 const CONCURRENCY = 8;
@@ -264,35 +266,18 @@ async function absorbMissing(ctx: JobContext, conn: LoadedConnection, all: Loade
  */
 async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[], connector: Connector): Promise<number> {
   const { db } = ctx.hub;
-  const uncertain = await db.rows<{ id: string; record_id: string; sku: string; data: Product }>(sql`
-    select e.id, e.record_id, r.sku, r.data from equivalences e join records r on r.id = e.record_id
+  const uncertain = await db.rows<Uncertain & { data: Product }>(sql`
+    select e.id, e.record_id, r.sku as key, r.data from equivalences e join records r on r.id = e.record_id
     where e.connection_id = ${conn.id} and e.entity = 'product' and e.external_id is null and e.create_attempted_at is not null`);
   if (uncertain.length === 0) return 0;
-  ctx.progress('send', 'scan', 0, null);
-  const wanted = new Map<string, typeof uncertain>();
-  for (const u of uncertain) if (u.sku) wanted.set(u.sku, [...(wanted.get(u.sku) ?? []), u]);
-  const bound = new Set((await db.rows<{ external_id: string }>(sql`
-    select external_id from equivalences where connection_id = ${conn.id} and entity = 'product' and external_id is not null`))
-    .map((r) => r.external_id));
-  const found: { id: string; external_id: string; ack: Product; fingerprint: string; record_id: string; data: Product }[] = [];
-  let complete = false;
-  for await (const ev of connector.read('products', null)) {
-    if (ev.type === 'checkpoint') complete = ev.complete !== false;
-    if (ev.type !== 'record' || bound.has(ev.externalId)) continue;
-    const waiting = wanted.get(ev.record.sku);
-    const u = waiting?.shift();
-    if (!u) continue;
-    found.push({ id: u.id, external_id: ev.externalId, ack: ev.record, fingerprint: fingerprint(ev.record), record_id: u.record_id, data: u.data });
-    bound.add(ev.externalId);
-    if (found.length === uncertain.length) { complete = true; break; }
-  }
-  const foundIds = new Set(found.map((f) => f.id));
-  const missing = uncertain.filter((u) => !foundIds.has(u.id));
+  const { found, missing, complete } = await findUncertain<Product, Uncertain & { data: Product }>(
+    ctx, conn, connector, 'products', uncertain, (p) => p.sku);
   await db.tx(async (tx) => {
     if (found.length > 0) {
       await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
           status = 'live', create_attempted_at = null, updated_at = now()
-        from jsonb_to_recordset(${JSON.stringify(found)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
+        from jsonb_to_recordset(${JSON.stringify(found.map(({ data: _, ...f }) => f))}::jsonb)
+          as x(id uuid, external_id text, ack jsonb, fingerprint text)
         where e.id = x.id`, tx);
       // Only this connection's plan changed (the records did not). Replanning the others here would race their
       // own sends running in other workers, and could put back a pending create they had just done.
@@ -310,30 +295,8 @@ async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, 
       await db.rows(sql`update issues set resolved_at = now() where resolved_at is null and code = 'create_uncertain'
         and equivalence_id = any(${uuidArray(settled.map((u) => u.id))})`, tx);
     }
-    if (complete && missing.length > 0) {
-      // Absent from a complete listing: the earlier attempt never landed, so it may be created.
-      await db.rows(sql`update equivalences set create_attempted_at = null
-        where id = any(${uuidArray(missing.map((m) => m.id))})`, tx);
-    } else if (missing.length > 0) {
-      await raiseIssues(db, missing.map((m) => ({
-        connectionId: conn.id, recordId: m.record_id, equivalenceId: m.id, entity: 'product' as const, severity: 'error' as const,
-        code: 'create_uncertain', origin: 'engine' as const, key: 'create_uncertain',
-        message: `A create of ${m.sku || 'a product'} on ${conn.name} may have reached the platform, and the listing could not be read completely to check; it is held back to avoid a duplicate`,
-      })), tx);
-    }
+    await settleMissing(ctx, conn, 'product', tx, missing, complete, (m) =>
+      `A create of ${m.key || 'a product'} on ${conn.name} may have reached the platform, and the listing could not be read completely to check; it is held back to avoid a duplicate`);
   });
   return found.length;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(lanes);
-  return out;
 }

@@ -13,6 +13,8 @@ import { projectOrder } from '../mapping/orders.js';
 import { land } from './ledger.js';
 import { mapLinesTo, type TargetLine } from './lines.js';
 import { planForwards } from './plan.js';
+import { findUncertain, settleMissing, type Uncertain } from '../uncertain.js';
+import { mapLimit } from '../map-limit.js';
 
 const BATCH = 100;
 const CONCURRENCY = 8;
@@ -294,39 +296,12 @@ async function forwardMissing(ctx: JobContext, conn: LoadedConnection, all: Load
  */
 async function recoverUncertainForwards(ctx: JobContext, conn: LoadedConnection, connector: Connector): Promise<number> {
   const { db } = ctx.hub;
-  const uncertain = await db.rows<{ id: string; record_id: string; number: string }>(sql`
-    select e.id, e.record_id, r.sku as number from equivalences e join records r on r.id = e.record_id
+  const uncertain = await db.rows<Uncertain>(sql`
+    select e.id, e.record_id, r.sku as key from equivalences e join records r on r.id = e.record_id
     where e.connection_id = ${conn.id} and e.entity = 'order' and e.external_id is null and e.create_attempted_at is not null
     order by e.created_at, e.id`);
   if (uncertain.length === 0) return 0;
-  ctx.progress('send', 'scan', 0, null);
-  const wanted = new Map<string, typeof uncertain>();
-  for (const u of uncertain) wanted.set(u.number, [...(wanted.get(u.number) ?? []), u]);
-  const found: { id: string; record_id: string; number: string; external_id: string; ack: Order; fingerprint: string }[] = [];
-  let complete = false;
-  let page: { externalId: string; record: Order }[] = [];
-  const match = async () => {
-    if (page.length === 0) return;
-    const bound = new Set((await db.rows<{ external_id: string }>(sql`
-      select external_id from equivalences where connection_id = ${conn.id} and entity = 'order'
-        and external_id = any(${textArray(page.map((p) => p.externalId))})`)).map((r) => r.external_id));
-    for (const p of page) {
-      if (bound.has(p.externalId)) continue;
-      const u = wanted.get(p.record.number)?.shift();
-      if (u) found.push({ ...u, external_id: p.externalId, ack: p.record, fingerprint: fingerprint(p.record) });
-    }
-    page = [];
-  };
-  for await (const ev of connector.read('orders', null)) {
-    if (ev.type === 'checkpoint') complete = ev.complete !== false;
-    if (ev.type !== 'record' || !wanted.get(ev.record.number)?.length) continue;
-    page.push({ externalId: ev.externalId, record: ev.record });
-    if (page.length >= 250) await match();
-    if (found.length === uncertain.length) { complete = true; break; }
-  }
-  await match();
-  const foundIds = new Set(found.map((f) => f.id));
-  const missing = uncertain.filter((u) => !foundIds.has(u.id));
+  const { found, missing, complete } = await findUncertain<Order, Uncertain>(ctx, conn, connector, 'orders', uncertain, (o) => o.number);
   await db.tx(async (tx) => {
     if (found.length > 0) {
       await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
@@ -339,31 +314,11 @@ async function recoverUncertainForwards(ctx: JobContext, conn: LoadedConnection,
       await raiseIssues(db, found.map((f) => ({
         connectionId: conn.id, recordId: f.record_id, equivalenceId: f.id, entity: 'order' as const, severity: 'notice' as const,
         code: 'create_recovered', origin: 'engine' as const, key: 'create_recovered',
-        message: `An earlier forward of order ${f.number} to ${conn.name} had reached it (as ${f.external_id}); it was bound instead of sent again`,
+        message: `An earlier forward of order ${f.key} to ${conn.name} had reached it (as ${f.external_id}); it was bound instead of sent again`,
       })), tx);
     }
-    if (complete && missing.length > 0) {
-      await db.rows(sql`update equivalences set create_attempted_at = null where id = any(${uuidArray(missing.map((m) => m.id))})`, tx);
-    } else if (missing.length > 0) {
-      await raiseIssues(db, missing.map((m) => ({
-        connectionId: conn.id, recordId: m.record_id, equivalenceId: m.id, entity: 'order' as const, severity: 'error' as const,
-        code: 'create_uncertain', origin: 'engine' as const, key: 'create_uncertain',
-        message: `A forward of order ${m.number} to ${conn.name} may have reached it, and its order list could not be read completely to check; it is held back to avoid a duplicate`,
-      })), tx);
-    }
+    await settleMissing(ctx, conn, 'order', tx, missing, complete, (m) =>
+      `A forward of order ${m.key} to ${conn.name} may have reached it, and its order list could not be read completely to check; it is held back to avoid a duplicate`);
   });
   return found.length;
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(lanes);
-  return out;
 }
