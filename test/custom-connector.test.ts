@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { custom, CustomConfig } from '../src/connectors/custom/index.js';
-import { retryAfterMs } from '../src/connectors/custom/custom.client.js';
+import { retryAfterMs } from '../src/connectors/retry.js';
 import { connectorKinds, getConnectorDefinition } from '../src/connectors/registry.js';
 import { ConnectorError, type Connector, type ReadEvent } from '../src/connectors/types.js';
 import { Product } from '../src/model/product.js';

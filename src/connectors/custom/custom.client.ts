@@ -3,12 +3,12 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { CustomConfig } from './config.js';
 import { sleep, throwIfAborted } from '../abort.js';
+import { backoff, retryAfterMs } from '../retry.js';
 
 export const KEY_HEADER = 'x-channelsync-key';
 
 /** Longest wait the client sits out itself; a longer Retry-After goes back to the job layer. */
 const MAX_WAIT_MS = 120_000;
-const MAX_BACKOFF_MS = 30_000;
 /** A body that is not JSON is usually a proxy page or a half-written response: worth a couple of retries, not more. */
 const NOT_JSON_RETRIES = 2;
 
@@ -272,19 +272,7 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function backoff(attempt: number, baseMs: number): number {
-  const ceiling = Math.min(baseMs * 2 ** attempt, MAX_BACKOFF_MS);
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
 
-/** `Retry-After` as seconds or an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!raw) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.ceil(Number(raw) * 1000);
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 function snippet(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;

@@ -2,9 +2,9 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { ShopifyConfig } from './config.js';
 import { sleep } from '../abort.js';
+import { backoff, retryAfterMs } from '../retry.js';
 
 const MAX_WAIT_MS = 120_000;
-const MAX_BACKOFF_MS = 30_000;
 
 let agent: Agent | undefined;
 function sharedAgent(): Agent {
@@ -150,15 +150,4 @@ export class ShopifyClient {
   }
 }
 
-function backoff(attempt: number, baseMs: number): number {
-  const ceiling = Math.min(baseMs * 2 ** attempt, MAX_BACKOFF_MS);
-  return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-}
 
-function retryAfterMs(value: string | string[] | undefined): number | undefined {
-  const raw = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!raw) return undefined;
-  if (/^\d+(\.\d+)?$/.test(raw)) return Math.ceil(Number(raw) * 1000);
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
-}
