@@ -179,6 +179,7 @@ function fingerprintOf(ev: RecordEvent | UnmappedEvent): string {
 async function sortOutUnchanged<E extends RecordEvent | UnmappedEvent>(
   ctx: JobContext, conn: LoadedConnection, page: E[], summary: FetchSummary, seen: Set<string> | null,
 ): Promise<E[]> {
+  if (page.length === 0) return page;
   if (seen) for (const v of page) seen.add(v.externalId);
   const held = await ctx.hub.db.rows<{ external_id: string; fingerprint: string | null; status: string }>(sql`
     select external_id, fingerprint, status from equivalences
