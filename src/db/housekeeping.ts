@@ -26,7 +26,7 @@ export class Housekeeping {
   private rows = 0;
   private running: Promise<void> | null = null;
 
-  constructor(private readonly db: Database, private readonly log?: { info(o: object, m: string): void }) {}
+  constructor(private readonly db: Database) {}
 
   noteWrites(n: number): void {
     if (n <= 0) return;
@@ -39,19 +39,17 @@ export class Housekeeping {
     if (this.running) return this.running;
     const vacuum = this.db.kind === 'pglite' && this.sinceVacuum >= Math.max(MIN_WRITES * 10, VACUUM_SHARE * this.rows);
     if (!vacuum && this.sinceAnalyze < Math.max(MIN_WRITES, ANALYZE_SHARE * this.rows)) return;
-    this.running = this.run(vacuum).finally(() => { this.running = null; });
+    // Best effort: statistics a little stale never justify failing the sync that asked.
+    this.running = this.run(vacuum).catch(() => undefined).finally(() => { this.running = null; });
     return this.running;
   }
 
   private async run(vacuum: boolean): Promise<void> {
-    const started = Date.now();
-    const written = this.sinceAnalyze;
     this.sinceAnalyze = 0;
     if (vacuum) this.sinceVacuum = 0;
     await this.db.rows(sql.raw(`${vacuum ? 'vacuum (analyze)' : 'analyze'} ${HOT.join(', ')}`));
     const [{ n }] = await this.db.rows<{ n: number }>(sql`
       select coalesce(sum(greatest(reltuples, 0)), 0)::int8 as n from pg_class where relname = any(${`{${HOT.join(',')}}`}::text[])`);
     this.rows = Number(n);
-    this.log?.info({ vacuum, written, rows: this.rows, ms: Date.now() - started }, 'database statistics refreshed');
   }
 }
