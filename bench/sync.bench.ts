@@ -7,7 +7,9 @@
  *   npm run bench                                  # 10k and 100k, PGlite and PostgreSQL
  *   npx tsx bench/sync.bench.ts --one --products 10000 --db pglite
  *
- * The storefronts run in their own processes so the RSS measured is the hub's alone.
+ * The hub runs as `npm start` runs it (node dist/cli.js start, compiled first if stale) and
+ * the storefronts in their own processes: the peak RSS printed is the hub process's own
+ * high-water mark (VmHWM), from start to the end of the run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,14 +17,11 @@ import path from 'node:path';
 import fs from 'node:fs';
 import os from 'node:os';
 import pg from 'pg';
-import pino from 'pino';
 import { request } from 'undici';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const args = process.argv.slice(2);
-/** Scheduled jobs would sync on their own during a long run and take the measured work away. */
-const NO_SCHEDULE = { schedule: { enabled: false } };
 const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
@@ -30,7 +29,7 @@ const arg = (name: string, fallback: string) => {
 
 interface Result {
   db: string; products: number; rawMs: number; fetchMs: number; fetchPerSec: number; absorbMs: number; absorbPerSec: number;
-  changed: number; incrementalMs: number; incrementalRatio: number; peakRssMb: number;
+  changed: number; incrementalMs: number; incrementalFetchMs: number; incrementalRatio: number; peakRssMb: number;
 }
 
 async function startStoreProcess(port: number, key: string, products: number): Promise<ChildProcess> {
@@ -43,6 +42,33 @@ async function startStoreProcess(port: number, key: string, products: number): P
     child.on('exit', (code) => reject(new Error(`storefront exited with ${code}`)));
   });
   return child;
+}
+
+/** The hub as `npm start` runs it, with two workers and no scheduled syncs (they would take the measured work away). */
+async function startHubProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['dist/cli.js', 'start'], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CHANNELSYNC_WORKERS: '2', CHANNELSYNC_SCHEDULER: 'off', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d;
+      const m = /channelsync is running on (\S+)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`the hub exited with ${code} before it was ready`)));
+  });
+  return { child, url };
+}
+
+/** The process's peak resident memory so far, from the kernel (Linux). */
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1]);
+  if (!Number.isFinite(kb)) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return kb / 1024;
 }
 
 async function getJson(url: string, key: string): Promise<any> {
@@ -65,41 +91,39 @@ async function rawFetch(productsUrl: string, key: string): Promise<{ ms: number;
 }
 
 async function runOne(dbKind: string, products: number): Promise<Result> {
-  const { startHub } = await import('../src/app.js');
-  let peak = 0;
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 50);
   const portA = 19100 + Math.floor(Math.random() * 400);
   const a = await startStoreProcess(portA, 'bench-key-a', products);
   const b = await startStoreProcess(portA + 500, 'bench-key-b', 0);
   const urlA = `http://127.0.0.1:${portA}/api/product`;
   const urlB = `http://127.0.0.1:${portA + 500}/api/product`;
   let dbName: string | null = null;
-  let databaseUrl: string | undefined;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-bench-'));
+  const env: Record<string, string> = { CHANNELSYNC_DATA: dataDir };
   if (dbKind === 'postgres') {
     dbName = `cs_bench_${process.pid}`;
     const c = new pg.Client(POSTGRES_URL); await c.connect();
     await c.query(`drop database if exists ${dbName}`); await c.query(`create database ${dbName}`); await c.end();
-    const u = new URL(POSTGRES_URL); u.pathname = `/${dbName}`; databaseUrl = u.toString();
+    const u = new URL(POSTGRES_URL); u.pathname = `/${dbName}`; env.DATABASE_URL = u.toString();
   }
-  const hub = await startHub({ port: 0, host: '127.0.0.1', dataDir, databaseUrl, workers: 2, logger: pino({ level: 'warn' }) });
+  const hub = await startHubProcess(env);
   const api = async (method: string, p: string, body?: unknown) => {
     const res = await request(hub.url + p, { method: method as 'GET', headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
     return res.body.json() as Promise<any>;
   };
   const run = async (type: string, id: string) => {
     const { jobId } = await api('POST', `/api/connections/${id}/${type}`);
-    for (;;) {
-      const job = await api('GET', `/api/jobs/${jobId}`);
-      if (job.state === 'completed') return job;
-      if (job.state === 'failed' || job.state === 'cancelled') throw new Error(`${type} ${job.state}: ${job.error}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // The job's event stream ends when the job does: no polling work in the hub while it runs.
+    const events = await request(`${hub.url}/api/jobs/${jobId}/events`);
+    // Read to its end (body.dump() would stop at 128 KB, which a long job's progress exceeds).
+    for await (const _ of events.body) { /* progress events */ }
+    const job = await api('GET', `/api/jobs/${jobId}`);
+    if (job.state !== 'completed') throw new Error(`${type} ${job.state}: ${job.error}`);
+    return job;
   };
   try {
     const raw = await rawFetch(urlA, 'bench-key-a');
-    const A = await api('POST', '/api/connections', { name: 'A', kind: 'custom', config: { productsUrl: urlA, ordersUrl: urlA.replace('product', 'order'), key: 'bench-key-a' }, settings: NO_SCHEDULE });
-    const B = await api('POST', '/api/connections', { name: 'B', kind: 'custom', config: { productsUrl: urlB, ordersUrl: urlB.replace('product', 'order'), key: 'bench-key-b' }, settings: { ...NO_SCHEDULE, absorb: { products: true } } });
+    const A = await api('POST', '/api/connections', { name: 'A', kind: 'custom', config: { productsUrl: urlA, ordersUrl: urlA.replace('product', 'order'), key: 'bench-key-a' } });
+    const B = await api('POST', '/api/connections', { name: 'B', kind: 'custom', config: { productsUrl: urlB, ordersUrl: urlB.replace('product', 'order'), key: 'bench-key-b' }, settings: { absorb: { products: true } } });
     let t = performance.now();
     const fetched = await run('fetch', A.id);
     const fetchMs = performance.now() - t;
@@ -124,6 +148,7 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     }
     t = performance.now();
     const inc = await run('fetch', A.id);
+    const incrementalFetchMs = performance.now() - t;
     const sent = await run('send', B.id);
     const incrementalMs = performance.now() - t;
     if (inc.summary.fetch.changed !== changed || sent.summary.send.updated !== changed) {
@@ -131,11 +156,11 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     }
     return {
       db: dbKind, products, rawMs: raw.ms, fetchMs, fetchPerSec: products / (fetchMs / 1000), absorbMs, absorbPerSec: products / (absorbMs / 1000),
-      changed, incrementalMs, incrementalRatio: incrementalMs / raw.ms, peakRssMb: peak / 2 ** 20,
+      changed, incrementalMs, incrementalFetchMs, incrementalRatio: incrementalMs / raw.ms, peakRssMb: peakRssMb(hub.child.pid!),
     };
   } finally {
-    clearInterval(sampler);
-    await hub.close();
+    hub.child.kill('SIGTERM');
+    await new Promise((r) => hub.child.once('exit', r));
     a.kill(); b.kill();
     fs.rmSync(dataDir, { recursive: true, force: true });
     if (dbName) { const c = new pg.Client(POSTGRES_URL); await c.connect(); await c.query(`drop database if exists ${dbName} with (force)`); await c.end(); }
@@ -144,6 +169,9 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
 }
 
 async function main() {
+  const build = '../scripts/build-server.mjs';
+  const { ensureServer } = await import(build) as { ensureServer: (o: { quiet: boolean }) => Promise<boolean> };
+  await ensureServer({ quiet: true });
   if (args.includes('--one')) {
     const products = Number(arg('products', '10000'));
     const dbKind = arg('db', 'pglite');
@@ -173,10 +201,10 @@ async function main() {
     }
   }
   const f = (n: number, d = 0) => n.toFixed(d);
-  console.log('\n| db | products | raw fetch s | full fetch s | fetch products/s | absorb s | absorb products/s | 1% sync s | 1% sync / raw | peak RSS MB |');
+  console.log('\n| db | products | raw fetch s | full fetch s | fetch products/s | absorb s | absorb products/s | 1% sync s (its fetch s) | 1% sync / raw | peak RSS MB |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    console.log(`| ${r.db} | ${r.products} | ${f(r.rawMs / 1000, 1)} | ${f(r.fetchMs / 1000, 1)} | ${f(r.fetchPerSec)} | ${f(r.absorbMs / 1000, 1)} | ${f(r.absorbPerSec)} | ${f(r.incrementalMs / 1000, 1)} | ${f(r.incrementalRatio, 2)}x | ${f(r.peakRssMb)} |`);
+    console.log(`| ${r.db} | ${r.products} | ${f(r.rawMs / 1000, 1)} | ${f(r.fetchMs / 1000, 1)} | ${f(r.fetchPerSec)} | ${f(r.absorbMs / 1000, 1)} | ${f(r.absorbPerSec)} | ${f(r.incrementalMs / 1000, 2)} (${f(r.incrementalFetchMs / 1000, 2)}) | ${f(r.incrementalRatio, 2)}x | ${f(r.peakRssMb)} |`);
   }
   for (const db of dbs) {
     const small = results.find((r) => r.db === db && r.products === Math.min(...sizes));

@@ -1,6 +1,14 @@
+import v8 from 'node:v8';
 import { Command, Option } from 'commander';
 import { startHub, optionsFromEnv, type RunningHub } from './app.js';
 import { startStorefront } from './storefront/server.js';
+
+// V8 lets the heap grow to several times what is alive before it collects (on a machine with
+// a lot of memory, up to 4x): a sync's garbage (pages read, JSON written) then sat in memory,
+// and the hub's peak was about twice its live data. Growing by half at most keeps it near
+// what the hub uses, for no measurable loss of speed (bench/sync.bench.ts). Read at each
+// collection, so setting it here, before the hub starts, applies to the whole run.
+v8.setFlagsFromString('--heap-growing-percent=50');
 
 const program = new Command();
 program.name('channelsync').description('Catalog, stock and orders in sync across every place you sell.').version('0.1.0');
