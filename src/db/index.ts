@@ -78,7 +78,6 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     client = await PGlite.create({
       dataDir: dir,
       loadDataDir: opts.loadDataDir,
-      ...(process.env.PGMEM ? { initialMemory: Number(process.env.PGMEM) * 2 ** 20 } : {}),
       // A laptop-sized buffer pool: PGlite keeps it in process memory.
       postgresqlconf: [`shared_buffers = ${process.env.CHANNELSYNC_PGLITE_SHARED_BUFFERS ?? '32MB'}`],
       // count(*) and bigserial come back as numbers, as they do from node-postgres below.
@@ -88,8 +87,7 @@ async function openPglite(opts: OpenOptions): Promise<Database> {
     lock?.release();
     throw err;
   }
-  const prof = process.env.CS_SQLPROF ? sqlProf(client) : client;
-  const orm = drizzlePglite(prof as PGlite, { schema }) as unknown as Orm;
+  const orm = drizzlePglite(client, { schema }) as unknown as Orm;
   const db: Database = {
     kind: 'pglite',
     orm,
@@ -167,8 +165,3 @@ export function uuidArray(list: readonly string[]): SQL {
 function arrayLiteral(list: readonly string[]): string {
   return `{${list.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
-
-export const SQLSTATS = new Map<string, { n: number; ms: number }>();
-function rec(q: string, t: number) { const k = q.replace(/\s+/g, ' ').slice(0, 140); const e = SQLSTATS.get(k) ?? { n: 0, ms: 0 }; e.n++; e.ms += performance.now() - t; SQLSTATS.set(k, e); }
-function wrapQ(o: any) { return new Proxy(o, { get(t, p) { const v = t[p]; if (p === 'query' || p === 'exec') return async (q: string, ...a: any[]) => { const s = performance.now(); try { return await v.call(t, q, ...a); } finally { rec(q, s); } }; if (p === 'transaction') return (fn: any) => v.call(t, (tx: any) => fn(wrapQ(tx))); return typeof v === 'function' ? v.bind(t) : v; } }); }
-function sqlProf(c: PGlite) { (globalThis as any).SQLSTATS = SQLSTATS; return wrapQ(c); }
