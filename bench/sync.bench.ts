@@ -46,7 +46,9 @@ async function startStoreProcess(port: number, key: string, products: number): P
 
 /** The hub as `npm start` runs it, with two workers and no scheduled syncs (they would take the measured work away). */
 async function startHubProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['dist/cli.js', 'start'], {
+  // BENCH_HUB_FLAGS: node flags for the hub process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const flags = (process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...flags, 'dist/cli.js', 'start'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CHANNELSYNC_WORKERS: '2', CHANNELSYNC_SCHEDULER: 'off', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

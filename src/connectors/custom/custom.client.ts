@@ -57,15 +57,20 @@ export class CustomClient {
     return this.ctx.signal;
   }
 
-  get(url: string, opts: SendOptions = {}): Promise<unknown> {
+  async get(url: string, opts: SendOptions = {}): Promise<unknown> {
+    return (await this.send('GET', url, undefined, { idempotent: true, ...opts })).value;
+  }
+
+  /** GET, with the text the store answered as well as its parsed JSON. */
+  getWithText(url: string, opts: SendOptions = {}): Promise<{ value: unknown; text: string }> {
     return this.send('GET', url, undefined, { idempotent: true, ...opts });
   }
 
-  post(url: string, body: unknown, opts: SendOptions = {}): Promise<unknown> {
-    return this.send('POST', url, body, opts);
+  async post(url: string, body: unknown, opts: SendOptions = {}): Promise<unknown> {
+    return (await this.send('POST', url, body, opts)).value;
   }
 
-  private async send(method: 'GET' | 'POST', url: string, body: unknown, opts: SendOptions): Promise<unknown> {
+  private async send(method: 'GET' | 'POST', url: string, body: unknown, opts: SendOptions): Promise<{ value: unknown; text: string }> {
     const { signal, log } = this.ctx;
     const maxRetries = opts.retries ?? this.config.retries;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -92,7 +97,7 @@ export class CustomClient {
         });
         const text = await res.body.text();
         const outcome = this.interpret(method, url, res.statusCode, res.headers, text);
-        if ('value' in outcome) return outcome.value;
+        if ('value' in outcome) return { value: outcome.value, text };
         failure = outcome;
       } catch (err) {
         throwIfAborted(signal);

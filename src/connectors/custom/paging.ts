@@ -1,10 +1,12 @@
 import { ConnectorError } from '../types.js';
 import type { CustomClient } from './custom.client.js';
+import { arrayElementTexts } from './json-slices.js';
 
 /** What the pager yields: the store's total once, then each new item, then how the listing ended. */
 export type PageEvent =
   | { type: 'total'; total: number }
-  | { type: 'item'; id: string | null; raw: unknown }
+  /** `text`: the item as the store wrote it, when it could be located in the page (see arrayElementTexts). */
+  | { type: 'item'; id: string | null; raw: unknown; text?: string }
   | { type: 'end'; complete: boolean; warning?: string };
 
 /**
@@ -34,8 +36,9 @@ export async function* walkListing(
     }
     const url = withOffset(listUrl, offset);
     let body: unknown;
+    let text: string;
     try {
-      body = await client.get(url);
+      ({ value: body, text } = await client.getWithText(url));
     } catch (err) {
       if (err instanceof ConnectorError && err.kind === 'not_found') {
         throw new ConnectorError(
@@ -73,15 +76,18 @@ export async function* walkListing(
       return;
     }
 
+    const texts = arrayElementTexts(text, listKey);
+    const aligned = texts !== null && texts.length === items.length;
     let fresh = 0;
-    for (const raw of items) {
+    for (let i = 0; i < items.length; i++) {
+      const raw: unknown = items[i];
       const id = isObject(raw) ? readId(raw._id) : null;
       if (id !== null) {
         if (seen.has(id)) continue;
         seen.add(id);
         fresh++;
       }
-      yield { type: 'item', id, raw };
+      yield aligned ? { type: 'item', id, raw, text: texts[i] } : { type: 'item', id, raw };
     }
     if (fresh === 0) {
       yield {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Availability, Price, Product, Variation } from '../../model/product.js';
 import { Variation as VariationSchema } from '../../model/product.js';
 import {
@@ -325,7 +325,16 @@ export function storeId(raw: unknown): string | null {
 
 /** A raw store product's fingerprint (`UnmappedEvent.fingerprint`), apart from those of mapped records. */
 export function rawFingerprint(raw: unknown): string {
-  return `raw:${createHash('sha1').update(JSON.stringify(raw)).digest('base64url')}`;
+  return textFingerprint(JSON.stringify(raw));
+}
+
+/**
+ * The same from the product's text as the store sent it: equal to `rawFingerprint` of the
+ * parsed product when the store writes compact JSON (as JSON.stringify does); otherwise it
+ * differs once, and the next read that analyses the product takes the new value.
+ */
+export function textFingerprint(text: string): string {
+  return `raw:${hash('sha1', text, 'base64url')}`;
 }
 
 function readId(value: unknown): string | null {

@@ -2,7 +2,7 @@ import type { Product } from '../../model/product.js';
 import type { Cursor, ReadEvent } from '../types.js';
 import type { CustomClient } from './custom.client.js';
 import { walkIds, walkListing } from './paging.js';
-import { fromStore, rawFingerprint, storeId } from './product.mapper.js';
+import { fromStore, rawFingerprint, storeId, textFingerprint } from './product.mapper.js';
 
 /**
  * Products stream: a full scan of `GET {productsUrl}?offset=N`. The protocol has no
@@ -33,7 +33,8 @@ export async function* readProducts(
           : { type: 'invalid' as const, externalId: mapped.externalId, code: mapped.code, message: mapped.message };
       };
       const externalId = unmapped ? storeId(ev.raw) : null;
-      yield externalId === null ? map() : { type: 'unmapped', externalId, fingerprint: rawFingerprint(ev.raw), map };
+      if (externalId === null) yield map();
+      else yield { type: 'unmapped', externalId, fingerprint: ev.text === undefined ? rawFingerprint(ev.raw) : textFingerprint(ev.text), map };
     } else {
       yield { type: 'checkpoint', cursor: { scannedAt }, complete: ev.complete, ...(ev.warning ? { warning: ev.warning } : {}) };
     }
