@@ -331,6 +331,7 @@ export class JobQueue {
     // Products and orders report into lanes of their own; the job shows their sum.
     const lanes: Record<string, { phase: Phase; done: number; total: number | null }> = {};
     let lastWrite = 0;
+    let lastEmit = 0;
     let writing: Promise<unknown> = Promise.resolve();
     let latest: { phase: string; done: number; total: number | null } | null = null;
     const report = (key: string, phase: Phase, done: number, total: number | null) => {
@@ -346,7 +347,9 @@ export class JobQueue {
       if (now - lastWrite >= 250) {
         lastWrite = now;
         writing = writing.then(() => this.update(jobId, view)).catch(() => undefined);
-      } else {
+      } else if (now - lastEmit >= 100) {
+        // Live progress for the panel: ten a second is plenty, and each is a write to every listener.
+        lastEmit = now;
         hub.events.emit('job-progress', { id: jobId, ...view });
       }
     };
