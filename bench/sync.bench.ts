@@ -65,6 +65,12 @@ async function startHubProcess(env: Record<string, string>): Promise<{ child: Ch
   return { child, url };
 }
 
+/** CPU time a process has used so far, in ms (Linux). */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** The process's peak resident memory so far, from the kernel (Linux). */
 function peakRssMb(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -123,7 +129,9 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     return job;
   };
   try {
+    let cpu = cpuMs(a.pid!);
     const raw = await rawFetch(urlA, 'bench-key-a');
+    const storeCpuRaw = cpuMs(a.pid!) - cpu;
     const A = await api('POST', '/api/connections', { name: 'A', kind: 'custom', config: { productsUrl: urlA, ordersUrl: urlA.replace('product', 'order'), key: 'bench-key-a' } });
     const B = await api('POST', '/api/connections', { name: 'B', kind: 'custom', config: { productsUrl: urlB, ordersUrl: urlB.replace('product', 'order'), key: 'bench-key-b' }, settings: { absorb: { products: true } } });
     let t = performance.now();
@@ -149,8 +157,11 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
       }).then((r) => r.body.dump());
     }
     t = performance.now();
+    cpu = cpuMs(a.pid!);
+    const hubCpu = cpuMs(hub.child.pid!);
     const inc = await run('fetch', A.id);
     const incrementalFetchMs = performance.now() - t;
+    console.error(`   store CPU: raw fetch ${storeCpuRaw} ms in ${raw.ms.toFixed(0)} ms; 1% sync fetch ${cpuMs(a.pid!) - cpu} ms in ${incrementalFetchMs.toFixed(0)} ms (hub ${cpuMs(hub.child.pid!) - hubCpu} ms)`);
     const sent = await run('send', B.id);
     const incrementalMs = performance.now() - t;
     if (inc.summary.fetch.changed !== changed || sent.summary.send.updated !== changed) {
