@@ -20,6 +20,8 @@ export async function* walkListing(
   listUrl: string,
   listKey: 'products' | 'orders',
   maxPages: number,
+  /** Also yield each item's own text (for fingerprints); costs a pass over each page. */
+  withText = false,
 ): AsyncGenerator<PageEvent> {
   const seen = new Set<string>();
   let offset = 0;
@@ -76,7 +78,7 @@ export async function* walkListing(
       return;
     }
 
-    const texts = arrayElementTexts(text, listKey);
+    const texts = withText ? arrayElementTexts(text, listKey) : null;
     const aligned = texts !== null && texts.length === items.length;
     let fresh = 0;
     for (let i = 0; i < items.length; i++) {

@@ -21,7 +21,7 @@ export async function* readProducts(
   unmapped = false,
 ): AsyncGenerator<ReadEvent<Product>> {
   const scannedAt = new Date().toISOString();
-  const pages = ids ? walkIds(client, client.config.productsUrl, 'products', ids, maxPages) : walkListing(client, client.config.productsUrl, 'products', maxPages);
+  const pages = ids ? walkIds(client, client.config.productsUrl, 'products', ids, maxPages) : walkListing(client, client.config.productsUrl, 'products', maxPages, unmapped);
   for await (const ev of pages) {
     if (ev.type === 'total') {
       yield ev;
