@@ -113,6 +113,28 @@ describe.each(DATABASES)('fetch from a misbehaving storefront (%s)', (kind) => {
     expect(withIssues).toEqual(expect.arrayContaining(broken.map((i) => i.recordId)));
   });
 
+  it('turns a product that is not JSON into an error issue naming it, and imports the rest of its page', async () => {
+    const s = await shop(catalog(700, 20));
+    const c = await connectShop(hub, 'Not JSON products', s);
+    s.setFaults({ notJsonProducts: true });
+    const job = await hub.run('fetch', c.id);
+    expect(job.state).toBe('completed');
+    expect(job.summary.fetch).toMatchObject({ scanned: 18, created: 18, invalid: 2, complete: true });
+    const ids = [...s.products.keys()];
+    const errors = (await issuesOf(c.id)).filter((i) => i.severity === 'error');
+    expect(errors.map((i) => i.externalId).sort()).toEqual([ids[4], ids[14]].sort());
+    for (const i of errors) {
+      expect(i.code).toBe('invalid_json');
+      expect(i.message).toContain(`product ${i.externalId} as text that is not JSON`);
+    }
+
+    // Fixed: the two come in, their errors are resolved, and nothing else is read as changed.
+    s.setFaults({});
+    const again = await hub.run('fetch', c.id);
+    expect(again.summary.fetch).toMatchObject({ scanned: 20, unchanged: 18, created: 2, invalid: 0 });
+    expect((await issuesOf(c.id)).filter((i) => i.severity === 'error')).toEqual([]);
+  });
+
   it.each(['repeat', 'total'] as const)('ends a scan whose paging lies (%s) as incomplete, with a warning', async (lie) => {
     const s = await shop(catalog(lie === 'repeat' ? 1000 : 1100, 25));
     const c = await connectShop(hub, `Lying ${lie}`, s);

@@ -35,6 +35,8 @@ export interface Faults {
   failCreateAfterStore?: number;
   /** List responses carry broken products: position%10 = 3 variations "oops", 7 quantity "lots", 5 tolerable oddities. */
   wrongTypes?: boolean;
+  /** List responses write the products at position%10 = 4 as text that is not JSON (a bare word for the title); the rest of the page is fine. */
+  notJsonProducts?: boolean;
 }
 
 export interface StorefrontOptions {
@@ -324,7 +326,10 @@ export async function startStorefront(opts: StorefrontOptions): Promise<Storefro
     let page: unknown[] = collection.slice(offset, pageSize);
     if (faults.wrongTypes && entity === 'products') page = page.map((p, i) => breakProduct(p as StoreProduct, offset + i));
     const paging = faults.omitTotal ? { pageSize, offset } : { pageSize, itemsTotal, offset };
-    send(res, 200, `{"paging":${JSON.stringify(paging)},"${entity}":${JSON.stringify(page)}}`);
+    const list = faults.notJsonProducts && entity === 'products'
+      ? `[${page.map((p, i) => (offset + i) % 10 === 4 ? JSON.stringify(p).replace(/"title":"[^"]*"/, '"title":oops') : JSON.stringify(p)).join(',')}]`
+      : JSON.stringify(page);
+    send(res, 200, `{"paging":${JSON.stringify(paging)},"${entity}":${list}}`);
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -66,11 +66,21 @@ export class CustomClient {
     return this.send('GET', url, undefined, { idempotent: true, ...opts });
   }
 
+  /**
+   * GET, reading the answer with `decode` instead of JSON.parse. A decode that throws
+   * counts as an answer that is not JSON (retried a couple of times, then an error).
+   */
+  async getDecoded<T>(url: string, decode: (text: string) => T, opts: SendOptions = {}): Promise<T> {
+    return (await this.send('GET', url, undefined, { idempotent: true, ...opts }, decode)).value as T;
+  }
+
   async post(url: string, body: unknown, opts: SendOptions = {}): Promise<unknown> {
     return (await this.send('POST', url, body, opts)).value;
   }
 
-  private async send(method: 'GET' | 'POST', url: string, body: unknown, opts: SendOptions): Promise<{ value: unknown; text: string }> {
+  private async send(
+    method: 'GET' | 'POST', url: string, body: unknown, opts: SendOptions, decode: (text: string) => unknown = JSON.parse,
+  ): Promise<{ value: unknown; text: string }> {
     const { signal, log } = this.ctx;
     const maxRetries = opts.retries ?? this.config.retries;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -96,7 +106,7 @@ export class CustomClient {
           signal,
         });
         const text = await res.body.text();
-        const outcome = this.interpret(method, url, res.statusCode, res.headers, text);
+        const outcome = this.interpret(method, url, res.statusCode, res.headers, text, decode);
         if ('value' in outcome) return { value: outcome.value, text };
         failure = outcome;
       } catch (err) {
@@ -127,6 +137,7 @@ export class CustomClient {
     status: number,
     headers: Dispatcher.ResponseData['headers'],
     text: string,
+    decode: (text: string) => unknown,
   ): { value: unknown } | Failure {
     const where = `${method} ${url} -> HTTP ${status}`;
     if (status >= 200 && status < 300) {
@@ -147,7 +158,7 @@ export class CustomClient {
       }
       try {
         if (text.trim() === '') throw new Error('empty body');
-        return { value: JSON.parse(text) };
+        return { value: decode(text) };
       } catch {
         return {
           retry: 'idempotent',

@@ -29,7 +29,7 @@ export async function* readOrders(
       yield mapped.ok
         ? { type: 'record', externalId: mapped.externalId, record: mapped.record, notices: mapped.notices }
         : { type: 'invalid', externalId: mapped.externalId, code: mapped.code, message: mapped.message };
-    } else {
+    } else if (ev.type === 'end') {
       // An empty order list is an ordinary shop without orders yet, not a broken listing.
       const warning = ev.warning && !/listed no orders at all/.test(ev.warning) ? ev.warning : undefined;
       yield { type: 'checkpoint', cursor: { scannedAt }, complete: ev.complete, ...(warning ? { warning } : {}) };

@@ -1,12 +1,14 @@
 import { ConnectorError } from '../types.js';
 import type { CustomClient } from './custom.client.js';
-import { arrayElementTexts } from './json-slices.js';
+import { splitListing, type ListingElement } from './json-slices.js';
 
 /** What the pager yields: the store's total once, then each new item, then how the listing ended. */
 export type PageEvent =
   | { type: 'total'; total: number }
-  /** `text`: the item as the store wrote it, when it could be located in the page (see arrayElementTexts). */
+  /** `text`: the item as the store wrote it, when it could be located in the page. */
   | { type: 'item'; id: string | null; raw: unknown; text?: string }
+  /** An item left as the store wrote it (see `walkListing`'s `asText`): `JSON.parse(text)` when needed. It may not parse. */
+  | { type: 'text'; id: string; text: string }
   | { type: 'end'; complete: boolean; warning?: string };
 
 /**
@@ -20,8 +22,12 @@ export async function* walkListing(
   listUrl: string,
   listKey: 'products' | 'orders',
   maxPages: number,
-  /** Also yield each item's own text (for fingerprints); costs a pass over each page. */
-  withText = false,
+  /**
+   * Yield items as their own text (`text` events), parsed by the caller only if it needs them:
+   * a rescan fingerprints every item but reads few. A page whose items cannot all be located
+   * with their ids is parsed whole and yields `item` events, with their texts where found.
+   */
+  asText = false,
 ): AsyncGenerator<PageEvent> {
   const seen = new Set<string>();
   let offset = 0;
@@ -38,9 +44,10 @@ export async function* walkListing(
     }
     const url = withOffset(listUrl, offset);
     let body: unknown;
-    let text: string;
+    let parts: PageParts | null = null;
     try {
-      ({ value: body, text } = await client.getWithText(url));
+      if (asText) ({ body, parts } = await client.getDecoded(url, (text) => readPage(text, listKey)));
+      else body = await client.get(url);
     } catch (err) {
       if (err instanceof ConnectorError && err.kind === 'not_found') {
         throw new ConnectorError(
@@ -51,7 +58,7 @@ export async function* walkListing(
       }
       throw err;
     }
-    const items = isObject(body) ? body[listKey] : undefined;
+    const items = parts?.ids ? parts.elements : isObject(body) ? body[listKey] : undefined;
     if (!Array.isArray(items)) {
       throw new ConnectorError(
         'invalid_data',
@@ -78,10 +85,17 @@ export async function* walkListing(
       return;
     }
 
-    const texts = withText ? arrayElementTexts(text, listKey) : null;
-    const aligned = texts !== null && texts.length === items.length;
+    const texts = parts && parts.elements.length === items.length ? parts.elements : null;
     let fresh = 0;
     for (let i = 0; i < items.length; i++) {
+      if (parts?.ids) {
+        const id = parts.ids[i];
+        if (seen.has(id)) continue;
+        seen.add(id);
+        fresh++;
+        yield { type: 'text', id, text: parts.elements[i].text };
+        continue;
+      }
       const raw: unknown = items[i];
       const id = isObject(raw) ? readId(raw._id) : null;
       if (id !== null) {
@@ -89,7 +103,7 @@ export async function* walkListing(
         seen.add(id);
         fresh++;
       }
-      yield aligned ? { type: 'item', id, raw, text: texts[i] } : { type: 'item', id, raw };
+      yield texts ? { type: 'item', id, raw, text: texts[i].text } : { type: 'item', id, raw };
     }
     if (fresh === 0) {
       yield {
@@ -104,6 +118,38 @@ export async function* walkListing(
       yield { type: 'end', complete: true };
       return;
     }
+  }
+}
+
+/** A listing page read with its items left as text; `ids` when every item's id was found. */
+interface PageParts {
+  elements: ListingElement[];
+  ids: string[] | null;
+}
+
+/**
+ * Parses a page's envelope and locates its items' texts and ids, or, when the page cannot
+ * be taken apart, parses it whole. Throws as JSON.parse does on a page that is not JSON.
+ */
+function readPage(text: string, listKey: string): { body: unknown; parts: PageParts | null } {
+  const split = splitListing(text, listKey, '_id');
+  if (split === null) return { body: JSON.parse(text), parts: null };
+  const ids: string[] = [];
+  for (const el of split.elements) {
+    const id = el.idText === null ? null : readIdText(el.idText);
+    if (id === null) return { body: JSON.parse(text), parts: { elements: split.elements, ids: null } };
+    ids.push(id);
+  }
+  return { body: JSON.parse(split.envelope), parts: { elements: split.elements, ids } };
+}
+
+/** An id from its JSON text: `"7"` or `7`, as `readId` reads the parsed value. */
+function readIdText(idText: string): string | null {
+  if (idText.length >= 2 && idText.charCodeAt(0) === 34 && idText.charCodeAt(idText.length - 1) === 34 && idText.indexOf('\\') < 0) return readId(idText.slice(1, -1));
+  try {
+    return readId(JSON.parse(idText));
+  } catch {
+    return null;
   }
 }
 
