@@ -175,7 +175,7 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     hub.child.kill('SIGTERM');
     await new Promise((r) => hub.child.once('exit', r));
     a.kill(); b.kill();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_DATA) console.error('   data kept in', dataDir); else fs.rmSync(dataDir, { recursive: true, force: true });
     if (dbName) { const c = new pg.Client(POSTGRES_URL); await c.connect(); await c.query(`drop database if exists ${dbName} with (force)`); await c.end(); }
   }
 

@@ -21,6 +21,12 @@ import { barcodesOf, matchBy, offerMatchNotice, recordsByBarcode } from './mappi
 
 /** Records analysed per transaction: large enough to batch the SQL, small enough to keep memory flat. */
 const PAGE = 250;
+/**
+ * Listings read before they are sorted, once a rescan finds nine in ten unchanged: one query
+ * per batch (on the embedded database a query's fixed cost is most of a small one's), and
+ * little to commit in between. Until then, and after a batch with more changes, PAGE.
+ */
+const SORT_BATCH = 1000;
 /** Records downloaded ahead while a page is analysed. */
 const READ_AHEAD = 1000;
 /** A slow platform may take long to fill a page: check for a pause this often while scanning. */
@@ -68,14 +74,18 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   // Listings read but not analysed yet. A page read is first sorted by a light query: the
   // unchanged listings (most of a rescan) stop there, the rest gather into pages for the
   // analysis, so a 1% change costs a few analyses rather than one per page read.
-  let work: RecordEvent[] = [];
+  const work: RecordEvent[] = [];
+  let sortBatch = PAGE;
   let workBad: InvalidEvent[] = [];
   const flush = async (force: boolean) => {
     if (records.length > 0 || invalid.length > 0) {
       await ctx.checkpoint();
       const page = records;
       records = [];
-      for (const ev of releasing ? page : await sortOutUnchanged(ctx, conn, page, summary, seen)) {
+      const rest = releasing ? page : await sortOutUnchanged(ctx, conn, page, summary, seen);
+      // Mostly unchanged: sort bigger batches (fewer queries, little to commit); else commit page by page.
+      sortBatch = rest.length <= page.length / 10 ? SORT_BATCH : PAGE;
+      for (const ev of rest) {
         if (ev.type === 'record') { work.push(ev); continue; }
         const mapped = ev.map();
         if (mapped.type === 'invalid') { workBad.push(mapped); continue; }
@@ -85,10 +95,9 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       workBad.push(...invalid);
       invalid = [];
     }
-    if (work.length + workBad.length > 0 && (force || work.length + workBad.length >= PAGE)) {
-      const batch = work;
+    while (work.length + workBad.length > 0 && (force || work.length + workBad.length >= PAGE)) {
+      const batch = work.splice(0, PAGE);
       const bad = workBad;
-      work = [];
       workBad = [];
       const wrote = summary.created + summary.changed + summary.bound;
       await analysePage(ctx, conn, all, batch, bad, summary, started, seen, releasing);
@@ -121,7 +130,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       ctx.progress('fetch', 'scan', summary.scanned, total);
     } else if (ev.type === 'record' || ev.type === 'unmapped') {
       records.push(ev);
-      if (records.length >= PAGE) await flush(false);
+      if (records.length >= sortBatch) await flush(false);
     } else if (ev.type === 'invalid') {
       invalid.push(ev);
     } else if (ev.type === 'checkpoint') {

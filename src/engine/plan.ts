@@ -109,6 +109,17 @@ export async function replanProducts(
   }
 }
 
+/**
+ * How many changes are pending on a connection for one entity (a send's progress total).
+ * A lookup per pending change, never a join: with statistics taken while a bulk create was
+ * pending, the planner hashed the whole equivalences table (product JSON and all) to count 400.
+ */
+export async function countPending(db: Database, connectionId: string, entity: 'product' | 'order'): Promise<number> {
+  const [{ n }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from pending_changes pc
+    where pc.connection_id = ${connectionId} and (select e.entity from equivalences e where e.id = pc.equivalence_id) = ${entity}`);
+  return n;
+}
+
 /** Replans every product of the hub, in batches (after settings changes and for maintenance). */
 export async function replanAllProducts(db: Database, connections: LoadedConnection[], batch = 500): Promise<number> {
   let after = '00000000-0000-0000-0000-000000000000';

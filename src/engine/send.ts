@@ -8,7 +8,7 @@ import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { applyChanges, diffProducts, fingerprint } from './diff.js';
 import { forCreate, project } from './rules.js';
-import { replanProducts } from './plan.js';
+import { countPending, replanProducts } from './plan.js';
 import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { mappingOf } from './mapping/compile.js';
@@ -66,8 +66,7 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
   summary.recovered = await recoverUncertainCreates(ctx, conn, all, connector);
   summary.matched = await matchBeforeCreate(ctx, conn, all, connector);
 
-  const [{ n: total }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from pending_changes pc
-    join equivalences e on e.id = pc.equivalence_id where pc.connection_id = ${conn.id} and e.entity = 'product'`);
+  const total = await countPending(db, conn.id, 'product');
   let done = 0;
   ctx.progress('send', 'send', 0, total);
   let after = '00000000-0000-0000-0000-000000000000';

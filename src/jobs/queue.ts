@@ -404,6 +404,8 @@ export class JobQueue {
         ]));
       }
       const results = await Promise.allSettled(parts);
+      // After a bulk write the job tidies up what it wrote, so the next scan is not the one paying.
+      await hub.db.housekeeping.settle();
       await writing;
       if (latest) await this.update(jobId, latest);
       const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -13,6 +13,7 @@ import { projectOrder } from '../mapping/orders.js';
 import { land } from './ledger.js';
 import { mapLinesTo, type TargetLine } from './lines.js';
 import { planForwards } from './plan.js';
+import { countPending } from '../plan.js';
 import { findUncertain, settleMissing, type Uncertain } from '../uncertain.js';
 import { mapLimit } from '../map-limit.js';
 
@@ -70,8 +71,7 @@ export async function sendOrders(ctx: JobContext, conn: LoadedConnection, all: L
   if (conn.settings.absorb.orders) await forwardMissing(ctx, conn, all);
   summary.recovered = await recoverUncertainForwards(ctx, conn, connector);
 
-  const [{ n: total }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from pending_changes pc
-    join equivalences e on e.id = pc.equivalence_id where pc.connection_id = ${conn.id} and e.entity = 'order'`);
+  const total = await countPending(db, conn.id, 'order');
   let done = 0;
   ctx.progress('send', 'send', 0, total);
   let after = '00000000-0000-0000-0000-000000000000';
