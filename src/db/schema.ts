@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
-  bigserial, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, index, integer, jsonb, numeric, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 
 /** One connected platform account. `secrets` holds the encrypted credential fields of `config`. */
@@ -141,6 +141,17 @@ export const issues = pgTable('issues', {
   // Every fetched page resolves the issues of its listings: one range per listing, not every issue of the connection.
   index('issues_open_listing').on(t.connectionId, t.externalId).where(sql`resolved_at is null`),
 ]);
+
+/**
+ * Where a connection that absorbs products was last found to hold (or plan) every product:
+ * `records_mark` is the `records_added` sequence then (bumped by a trigger on every insert of
+ * products). A send of that connection looks for products it misses again only once it moved.
+ */
+export const absorbChecks = pgTable('absorb_checks', {
+  connectionId: uuid('connection_id').primaryKey().references(() => connections.id, { onDelete: 'cascade' }),
+  recordsMark: bigint('records_mark', { mode: 'number' }).notNull(),
+  checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const jobs = pgTable('jobs', {
   id: uuid('id').primaryKey().defaultRandom(),
