@@ -47,8 +47,9 @@ describe.each(DATABASES)('housekeeping after bulk writes (%s)', (kind) => {
     else expect(await allVisible()).toBe(before); // a server has autovacuum
     if (kind === 'pglite') {
       // What a rescan asks per batch is then answered from the key's index alone.
-      const plan = await db.rows<{ 'QUERY PLAN': string }>(sql`explain (analyze, costs off) select external_id, fingerprint, status
-        from equivalences where connection_id = ${conn.id} and entity = 'product' and external_id = any(${`{hk-${records[0].id},hk-${records[1].id}}`}::text[])`);
+      const plan = await db.rows<{ 'QUERY PLAN': string }>(sql`explain (analyze, costs off) select json_object_agg(external_id, fingerprint)
+        from equivalences where connection_id = ${conn.id} and entity = 'product' and external_id = any(${`{hk-${records[0].id},hk-${records[1].id}}`}::text[])
+          and status <> 'gone' and fingerprint is not null`);
       const text = plan.map((r) => r['QUERY PLAN']).join('\n');
       expect(text).toContain('Index Only Scan using equivalences_external');
       expect(text).toContain('Heap Fetches: 0');

@@ -192,14 +192,15 @@ async function sortOutUnchanged<E extends RecordEvent | UnmappedEvent>(
   if (seen) for (const v of page) seen.add(v.externalId);
   // One aggregated row, not a row per listing: on PGlite each row returned costs more than
   // finding it (about 5 µs against 1), and this query runs for every listing of every scan.
-  const [{ held }] = await ctx.hub.db.rows<{ held: [string, string | null, string][] | null }>(sql`
-    select json_agg(json_build_array(external_id, fingerprint, status)) as held from equivalences
-    where connection_id = ${conn.id} and entity = 'product' and external_id = any(${textArray(page.map((v) => v.externalId))})`);
-  const same = new Set<string>();
-  for (const [externalId, fp, status] of held ?? []) if (status !== 'gone' && fp !== null) same.add(`${externalId}\u0000${fp}`);
+  // An object of id -> fingerprint is half the work of an array of arrays, for PGlite and for JSON.parse.
+  const [{ held }] = await ctx.hub.db.rows<{ held: Record<string, string> | null }>(sql`
+    select json_object_agg(external_id, fingerprint) as held from equivalences
+    where connection_id = ${conn.id} and entity = 'product' and external_id = any(${textArray(page.map((v) => v.externalId))})
+      and status <> 'gone' and fingerprint is not null`);
+  const same = (v: E) => held !== null && Object.hasOwn(held, v.externalId) && held[v.externalId] === fingerprintOf(v);
   // The same listing twice in one page (a store whose paging overlaps): the last copy wins.
   const views = [...new Map(page.map((e) => [e.externalId, e])).values()];
-  const rest = views.filter((v) => !same.has(`${v.externalId}\u0000${fingerprintOf(v)}`));
+  const rest = views.filter((v) => !same(v));
   summary.scanned += page.length - rest.length;
   summary.unchanged += page.length - rest.length;
   return rest;
