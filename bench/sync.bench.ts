@@ -137,10 +137,12 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     let t = performance.now();
     const fetched = await run('fetch', A.id);
     const fetchMs = performance.now() - t;
+    const peakAfterFetch = peakRssMb(hub.child.pid!);
     if (fetched.summary.fetch.created !== products) throw new Error(`fetched ${fetched.summary.fetch.created} of ${products}`);
     t = performance.now();
     const absorbed = await run('send', B.id);
     const absorbMs = performance.now() - t;
+    const peakAfterAbsorb = peakRssMb(hub.child.pid!);
     if (absorbed.summary.send.created !== products) throw new Error(`absorbed ${absorbed.summary.send.created} of ${products}`);
     // 1% of prices change on A, through its own update endpoint.
     const changed = Math.max(1, Math.floor(products / 100));
@@ -161,6 +163,7 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     const hubCpu = cpuMs(hub.child.pid!);
     const inc = await run('fetch', A.id);
     const incrementalFetchMs = performance.now() - t;
+    console.error(`   hub peak RSS: ${peakAfterFetch.toFixed(0)} MB after the full fetch, ${peakAfterAbsorb.toFixed(0)} MB after the absorb, ${peakRssMb(hub.child.pid!).toFixed(0)} MB after the 1% fetch`);
     console.error(`   store CPU: raw fetch ${storeCpuRaw} ms in ${raw.ms.toFixed(0)} ms; 1% sync fetch ${cpuMs(a.pid!) - cpu} ms in ${incrementalFetchMs.toFixed(0)} ms (hub ${cpuMs(hub.child.pid!) - hubCpu} ms)`);
     const sent = await run('send', B.id);
     const incrementalMs = performance.now() - t;
