@@ -58,11 +58,6 @@ export class CustomClient {
   }
 
   async get(url: string, opts: SendOptions = {}): Promise<unknown> {
-    return (await this.send('GET', url, undefined, { idempotent: true, ...opts })).value;
-  }
-
-  /** GET, with the text the store answered as well as its parsed JSON. */
-  getWithText(url: string, opts: SendOptions = {}): Promise<{ value: unknown; text: string }> {
     return this.send('GET', url, undefined, { idempotent: true, ...opts });
   }
 
@@ -71,16 +66,16 @@ export class CustomClient {
    * counts as an answer that is not JSON (retried a couple of times, then an error).
    */
   async getDecoded<T>(url: string, decode: (text: string) => T, opts: SendOptions = {}): Promise<T> {
-    return (await this.send('GET', url, undefined, { idempotent: true, ...opts }, decode)).value as T;
+    return await this.send('GET', url, undefined, { idempotent: true, ...opts }, decode) as T;
   }
 
   async post(url: string, body: unknown, opts: SendOptions = {}): Promise<unknown> {
-    return (await this.send('POST', url, body, opts)).value;
+    return this.send('POST', url, body, opts);
   }
 
   private async send(
     method: 'GET' | 'POST', url: string, body: unknown, opts: SendOptions, decode: (text: string) => unknown = JSON.parse,
-  ): Promise<{ value: unknown; text: string }> {
+  ): Promise<unknown> {
     const { signal, log } = this.ctx;
     const maxRetries = opts.retries ?? this.config.retries;
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -107,7 +102,7 @@ export class CustomClient {
         });
         const text = await res.body.text();
         const outcome = this.interpret(method, url, res.statusCode, res.headers, text, decode);
-        if ('value' in outcome) return { value: outcome.value, text };
+        if ('value' in outcome) return outcome.value;
         failure = outcome;
       } catch (err) {
         throwIfAborted(signal);
