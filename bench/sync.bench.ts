@@ -135,8 +135,11 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     const A = await api('POST', '/api/connections', { name: 'A', kind: 'custom', config: { productsUrl: urlA, ordersUrl: urlA.replace('product', 'order'), key: 'bench-key-a' } });
     const B = await api('POST', '/api/connections', { name: 'B', kind: 'custom', config: { productsUrl: urlB, ordersUrl: urlB.replace('product', 'order'), key: 'bench-key-b' }, settings: { absorb: { products: true } } });
     let t = performance.now();
+    let hubCpu = cpuMs(hub.child.pid!);
+    cpu = cpuMs(a.pid!);
     const fetched = await run('fetch', A.id);
     const fetchMs = performance.now() - t;
+    const fetchCpu = { hub: cpuMs(hub.child.pid!) - hubCpu, store: cpuMs(a.pid!) - cpu };
     const peakAfterFetch = peakRssMb(hub.child.pid!);
     if (fetched.summary.fetch.created !== products) throw new Error(`fetched ${fetched.summary.fetch.created} of ${products}`);
     t = performance.now();
@@ -160,10 +163,11 @@ async function runOne(dbKind: string, products: number): Promise<Result> {
     }
     t = performance.now();
     cpu = cpuMs(a.pid!);
-    const hubCpu = cpuMs(hub.child.pid!);
+    hubCpu = cpuMs(hub.child.pid!);
     const inc = await run('fetch', A.id);
     const incrementalFetchMs = performance.now() - t;
     console.error(`   hub peak RSS: ${peakAfterFetch.toFixed(0)} MB after the full fetch, ${peakAfterAbsorb.toFixed(0)} MB after the absorb, ${peakRssMb(hub.child.pid!).toFixed(0)} MB after the 1% fetch`);
+    console.error(`   full fetch CPU: hub ${fetchCpu.hub} ms, store ${fetchCpu.store} ms in ${fetchMs.toFixed(0)} ms`);
     console.error(`   store CPU: raw fetch ${storeCpuRaw} ms in ${raw.ms.toFixed(0)} ms; 1% sync fetch ${cpuMs(a.pid!) - cpu} ms in ${incrementalFetchMs.toFixed(0)} ms (hub ${cpuMs(hub.child.pid!) - hubCpu} ms)`);
     const sent = await run('send', B.id);
     const incrementalMs = performance.now() - t;
