@@ -7,7 +7,7 @@
  *   npm run bench                                  # 10k and 100k, PGlite and PostgreSQL
  *   npx tsx bench/sync.bench.ts --one --products 10000 --db pglite
  *
- * The hub runs as `npm start` runs it (node dist/cli.js start, compiled first if stale) and
+ * The hub runs as `npm start` runs it (node with the start script's flags, dist/cli.js start, compiled first if stale) and
  * the storefronts in their own processes: the peak RSS printed is the hub process's own
  * high-water mark (VmHWM), from start to the end of the run.
  */
@@ -44,10 +44,18 @@ async function startStoreProcess(port: number, key: string, products: number): P
   return child;
 }
 
+/** The node flags `npm start` runs the hub with (package.json's start script: `node <flags> dist/cli.js start`). */
+function startFlags(): string[] {
+  const script: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const m = /^node((?: --\S+)*) dist\/cli\.js start$/.exec(script);
+  if (!m) throw new Error(`package.json's start script is not "node [flags] dist/cli.js start": ${script}`);
+  return m[1].split(' ').filter(Boolean);
+}
+
 /** The hub as `npm start` runs it, with two workers and no scheduled syncs (they would take the measured work away). */
 async function startHubProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
   // BENCH_HUB_FLAGS: node flags for the hub process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
-  const flags = (process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean);
+  const flags = [...startFlags(), ...(process.env.BENCH_HUB_FLAGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...flags, 'dist/cli.js', 'start'], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CHANNELSYNC_WORKERS: '2', CHANNELSYNC_SCHEDULER: 'off', LOG_LEVEL: 'warn', ...env },

@@ -28,7 +28,11 @@ describe('npm start: the compiled hub', () => {
     // The embedded database's first run needs this file next to the compiled code.
     expect(fs.existsSync(path.join(ROOT, 'dist/db/initdb.mjs'))).toBe(true);
 
-    const child = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'start'], {
+    // With the node flags of package.json's start script.
+    const script: string = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+    const flags = /^node((?: --\S+)*) dist\/cli\.js start$/.exec(script)?.[1].split(' ').filter(Boolean);
+    expect(flags, `package.json's start script: ${script}`).toBeDefined();
+    const child = spawn(process.execPath, [...flags!, path.join(ROOT, 'dist/cli.js'), 'start'], {
       cwd: ROOT,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CHANNELSYNC_DATA: dataDir, CHANNELSYNC_SCHEDULER: 'off', LOG_LEVEL: 'warn', DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
