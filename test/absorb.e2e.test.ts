@@ -59,4 +59,21 @@ describe.each(DATABASES)('a connection that absorbs products (%s)', (kind) => {
     expect(skus().has('NET-2')).toBe(true);
     expect(b.products.size).toBe(22);
   });
+
+  // Only a server has a second transaction open while a send runs (the embedded database has one session).
+  it.runIf(kind === 'postgres')('does not trust a look that ran while a product was being added in another transaction', async () => {
+    const before = b.products.size;
+    // The insert moves the sequence at once; its transaction commits only after the send ended.
+    await db().tx(async (tx) => {
+      await db().rows(sql`insert into records (entity, sku, data)
+        select 'product', 'OPEN-1', jsonb_set(data, '{sku}', '"OPEN-1"') from records where entity = 'product' order by created_at limit 1`, tx);
+      const blind = await hub.run('send', B.id);
+      expect(blind.summary.send.created).toBe(0);
+    });
+    // Committed now: the next send looks again instead of trusting the look that could not see it.
+    const next = await hub.run('send', B.id);
+    expect(next.summary.send).toMatchObject({ created: 1, failed: 0 });
+    expect(skus().has('OPEN-1')).toBe(true);
+    expect(b.products.size).toBe(before + 1);
+  });
 });
