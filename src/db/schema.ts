@@ -153,6 +153,17 @@ export const absorbChecks = pgTable('absorb_checks', {
   checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/**
+ * The last complete look of a connection that fulfils orders (absorb.orders) for orders it
+ * was never handed: `orders_mark` is the `orders_changed` sequence then (bumped by triggers
+ * when an order is inserted or its status changes). Its send looks again only once it moved.
+ */
+export const forwardChecks = pgTable('forward_checks', {
+  connectionId: uuid('connection_id').primaryKey().references(() => connections.id, { onDelete: 'cascade' }),
+  ordersMark: bigint('orders_mark', { mode: 'number' }).notNull(),
+  checkedAt: timestamp('checked_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
 export const jobs = pgTable('jobs', {
   id: uuid('id').primaryKey().defaultRandom(),
   type: text('type').notNull(),

@@ -1,4 +1,5 @@
 import { textArray, uuidArray } from '../db/index.js';
+import { startLook } from './net-marks.js';
 import { sql } from 'drizzle-orm';
 import type { Product } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
@@ -251,21 +252,11 @@ async function absorbMissing(ctx: JobContext, conn: LoadedConnection, all: Loade
   // product, only products added since can be missing. A fetch that adds one plans it here in
   // the same transaction; this is the net under that, and it reads every product's facts
   // (0.6 s at 100k on the embedded database), so it runs only when products were added.
-  // The sequence moves when a product is inserted, not when its transaction commits: the
-  // transactions open now (`busy`) may hold products that a look cannot see yet.
-  const [{ mark, busy }] = await db.rows<{ mark: number; busy: string[] }>(sql`
-    select (case when is_called then last_value else 0 end)::int8 as mark,
-      array(select x::text from pg_snapshot_xip(pg_current_snapshot()) x) as busy
-    from records_added`);
-  const [checked] = await db.rows<{ records_mark: number }>(sql`
-    select records_mark from absorb_checks where connection_id = ${conn.id}`);
-  if (checked?.records_mark === mark) return;
+  const look = await startLook(db, 'absorb', conn.id);
+  if (!look) return;
   for (;;) {
-    // Whether every transaction open when `mark` was read has ended, asked before the look:
-    // only then does the look see every product counted in `mark`.
-    const settled = busy.length === 0 || (await db.rows<{ open: number }>(sql`
-      select count(*)::int as open from unnest(${textArray(busy)}::xid8[]) as x
-      where pg_xact_status(x) = 'in progress'`))[0].open === 0;
+    // Each round looks at every product again: what it sees must include all the mark counts.
+    const settled = await look.settled();
     // Through the narrow fact tables (kept by triggers): every send of an absorbing connection asks,
     // and reading the records themselves meant reading every product's data.
     const missing = await db.rows<{ id: string }>(sql`
@@ -274,11 +265,8 @@ async function absorbMissing(ctx: JobContext, conn: LoadedConnection, all: Loade
         and not exists (select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = f.id)
       limit 500`);
     if (missing.length === 0) {
-      // Products added while this ran move the sequence past `mark`: the next send looks again.
-      // So does one still uncommitted when `mark` was read, as the mark is then not kept.
-      if (!settled) return;
-      await db.rows(sql`insert into absorb_checks (connection_id, records_mark) values (${conn.id}, ${mark})
-        on conflict (connection_id) do update set records_mark = excluded.records_mark, checked_at = now()`);
+      // Products added while this ran move the sequence past the mark: the next send looks again.
+      if (settled) await look.save();
       return;
     }
     const rows = await db.rows<{ id: string; data: Product }>(sql`

@@ -16,6 +16,7 @@ import { planForwards } from './plan.js';
 import { countPending } from '../plan.js';
 import { findUncertain, settleMissing, type Uncertain } from '../uncertain.js';
 import { mapLimit } from '../map-limit.js';
+import { startLook } from '../net-marks.js';
 
 const BATCH = 100;
 const CONCURRENCY = 8;
@@ -274,6 +275,12 @@ async function deletePending(ctx: JobContext, ids: string[], tx: Orm): Promise<v
 /** Plans the forwarding of every order from another connection that this fulfilling connection was never given. */
 async function forwardMissing(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[]): Promise<void> {
   const { db } = ctx.hub;
+  // Every order read, on every send: only when orders were added, or changed status (a
+  // cancelled one is not forwarded), since this connection's last complete look.
+  const look = await startLook(db, 'forward', conn.id);
+  if (!look) return;
+  // The look pages through the orders: it must see all the mark counts from its first page on.
+  const settled = await look.settled();
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     const rows = await db.rows<{ id: string; source: string | null; data: Order }>(sql`
@@ -283,7 +290,10 @@ async function forwardMissing(ctx: JobContext, conn: LoadedConnection, all: Load
         and not exists (select 1 from order_forwards f where f.connection_id = ${conn.id} and f.order_record_id = r.id)
         and not exists (select 1 from equivalences e where e.record_id = r.id and e.connection_id = ${conn.id})
       order by r.id limit 500`);
-    if (rows.length === 0) return;
+    if (rows.length === 0) {
+      if (settled) await look.save();
+      return;
+    }
     after = rows[rows.length - 1].id;
     await db.tx((tx) => planForwards(db, tx, rows, all.filter((c) => c.id === conn.id)));
   }
