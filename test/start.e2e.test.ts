@@ -69,4 +69,15 @@ describe('npm start: the compiled hub', () => {
       await exited;
     }
   }, 120_000);
+
+  it('npx channelsync compiles what is stale and runs the compiled hub', () => {
+    // A build older than the sources: the bin compiles again before it runs.
+    const stamp = path.join(ROOT, 'dist/.built');
+    const longAgo = new Date('2020-01-01T00:00:00Z');
+    fs.utimesSync(stamp, longAgo, longAgo);
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'bin/channelsync.mjs'), '--version'], { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(fs.statSync(stamp).mtimeMs).toBeGreaterThan(longAgo.getTime());
+  });
 });
