@@ -250,10 +250,29 @@ describe('web panel (pglite, headless Chromium)', () => {
     expect(await confirm.textContent()).toContain('forces a full rescan');
     await shot('15-settings-clock-reset');
     await confirm.getByRole('button', { name: 'Cancel' }).click();
+    // The schedule: a bad interval comes back from the hub named, on its own tab.
+    await settings.getByRole('tab', { name: 'Schedule' }).click();
+    await settings.getByLabel('Orders every').fill('fast');
+    await settings.getByRole('tab', { name: 'Clocks' }).click();
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText('"fast" is not an interval').waitFor();
+    expect(await settings.getByRole('tab', { name: 'Schedule' }).getAttribute('aria-selected')).toBe('true');
+    await settings.getByLabel('Orders every').fill('2m');
+    await settings.getByRole('switch', { name: /^Quiet hours/ }).check();
+    await settings.getByLabel('Quiet from').fill('01:00');
+    await settings.getByLabel('Quiet until').fill('05:00');
+    await settings.getByRole('switch', { name: /^Stock and prices: only in quiet hours/ }).check();
+    await shot('15b-settings-schedule');
     await settings.getByRole('button', { name: 'Save settings' }).click();
     await settings.waitFor({ state: 'detached' });
     const saved = (await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items.find((c: { name: string }) => c.name === 'Shop B');
     expect(saved.settings.price).toEqual({ marginPercent: 20, add: 0, round: 'cents99' });
+    expect(saved.settings.schedule).toMatchObject({
+      enabled: true, quietHours: { from: '01:00', to: '05:00' },
+      orders: { enabled: true, every: '2m', cron: null, quietHoursOnly: false },
+      stock: { enabled: true, every: '5m', quietHoursOnly: true },
+      catalog: { enabled: true, every: '8h', quietHoursOnly: true },
+    });
 
     await card('Shop B').getByRole('button', { name: 'Stats of Shop B' }).click();
     const stats = page.getByRole('dialog', { name: 'Stats of Shop B' });

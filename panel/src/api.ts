@@ -41,6 +41,8 @@ export interface Connection {
   pending: { inserts: number; updates: number; total: number };
   openIssues: number;
   jobs: Job[];
+  /** When its scheduled jobs run next (absent on hubs without schedules). */
+  schedule?: { enabled: boolean; entries: Array<{ name: string; nextRunAt: string | null; lastRunAt: string | null }> };
 }
 
 export type EquivalenceStatus = 'live' | 'pending_insert' | 'pending_update' | 'gone' | 'error' | string;

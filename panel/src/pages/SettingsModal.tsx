@@ -20,7 +20,20 @@ const VARIATION_FIELDS: Array<[string, string]> = [
   ['price', 'Price'], ['stock', 'Stock'], ['barcode', 'Barcode'], ['size', 'Size'], ['color', 'Color'], ['images', 'Images'], ['videos', 'Videos'],
 ];
 
-type Tab = 'general' | 'fields' | 'absorb' | 'rules' | 'clocks';
+type Tab = 'general' | 'fields' | 'absorb' | 'rules' | 'schedule' | 'clocks';
+
+type ScheduleName = 'orders' | 'stock' | 'catalog';
+interface ScheduleEntry { enabled: boolean; every: string | null; cron: string | null; quietHoursOnly: boolean }
+interface ScheduleSettings {
+  enabled: boolean; timezone: string; quietHours: { from: string; to: string } | null;
+  orders: ScheduleEntry; stock: ScheduleEntry; catalog: ScheduleEntry;
+}
+/** The hub's scheduled jobs (model/schedule.ts), as a merchant knows them. */
+const SCHEDULE_JOBS: Array<[ScheduleName, string, string]> = [
+  ['orders', 'Orders', 'Fetches new orders and their updates, forwards them and sends fulfilment.'],
+  ['stock', 'Stock and prices', 'Fetches what changed in the catalog and sends pending changes.'],
+  ['catalog', 'Full catalog', 'Rescans the whole catalog, which also notices products gone. The heavy one.'],
+];
 
 /** What the price rule does to a price, as the hub computes it (engine/rules.ts). */
 export function applyPriceRule(amount: number, rule: Settings['price']): number {
@@ -30,7 +43,7 @@ export function applyPriceRule(amount: number, rule: Settings['price']): number 
   return Math.round(raw * 100) / 100;
 }
 
-/** The settings window: per-field detect/write, absorb, price and stock rules, key and clocks. */
+/** The settings window: per-field detect/write, absorb, price and stock rules, schedule, key and clocks. */
 export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => void }) {
   const [tab, setTab] = useState<Tab>('general');
   // Order fields and thresholds only where this hub's settings have them (its settings schema is strict).
@@ -51,6 +64,21 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
   const [absorb, setAbsorb] = useState({ ...c.settings.absorb });
   const [price, setPrice] = useState({ marginPercent: String(c.settings.price.marginPercent), add: String(c.settings.price.add), round: c.settings.price.round });
   const [stock, setStock] = useState({ buffer: String(c.settings.stock.buffer), max: c.settings.stock.max === null ? '' : String(c.settings.stock.max) });
+  // The schedule tab only where this hub's settings have a schedule (its settings schema is strict).
+  const scheduleNow = c.settings.schedule as ScheduleSettings | undefined;
+  const [schedule, setSchedule] = useState(() => scheduleNow ? {
+    enabled: scheduleNow.enabled,
+    timezone: scheduleNow.timezone,
+    quiet: scheduleNow.quietHours !== null,
+    from: scheduleNow.quietHours?.from ?? '01:00',
+    to: scheduleNow.quietHours?.to ?? '05:00',
+    jobs: Object.fromEntries(SCHEDULE_JOBS.map(([n]) => [n, {
+      enabled: scheduleNow[n].enabled, every: scheduleNow[n].every ?? '', cron: scheduleNow[n].cron ?? '', quietHoursOnly: scheduleNow[n].quietHoursOnly,
+    }])) as Record<ScheduleName, { enabled: boolean; every: string; cron: string; quietHoursOnly: boolean }>,
+  } : null);
+  const setJob = (n: ScheduleName, patch: Partial<{ enabled: boolean; every: string; cron: string; quietHoursOnly: boolean }>) => {
+    if (schedule) setSchedule({ ...schedule, jobs: { ...schedule.jobs, [n]: { ...schedule.jobs[n], ...patch } } });
+  };
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirmReset, setConfirmReset] = useState(false);
@@ -92,8 +120,21 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
     // Only changed configuration is sent: masked secrets stay as they are.
     const configPatch: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(config)) if (v !== c.config[k]) configPatch[k] = v;
+    // The hub checks intervals, cron expressions and the time zone, and names what is wrong.
+    const schedulePatch: ScheduleSettings | undefined = schedule ? {
+      enabled: schedule.enabled,
+      timezone: schedule.timezone.trim(),
+      quietHours: schedule.quiet ? { from: schedule.from, to: schedule.to } : null,
+      ...Object.fromEntries(SCHEDULE_JOBS.map(([n]) => {
+        const j = schedule.jobs[n];
+        return [n, { enabled: j.enabled, every: j.every.trim() || null, cron: j.cron.trim() || null, quietHoursOnly: j.quietHoursOnly }];
+      })) as Record<ScheduleName, ScheduleEntry>,
+    } : undefined;
     const body: Record<string, unknown> = {
-      settings: { absorb, fields: fieldPatch, price: { marginPercent, add, round: price.round }, stock: { buffer, max }, ...(thresholdPatch ? { thresholds: thresholdPatch } : {}) },
+      settings: {
+        absorb, fields: fieldPatch, price: { marginPercent, add, round: price.round }, stock: { buffer, max },
+        ...(thresholdPatch ? { thresholds: thresholdPatch } : {}), ...(schedulePatch ? { schedule: schedulePatch } : {}),
+      },
     };
     if (name.trim() !== c.name) body.name = name.trim();
     if (Object.keys(configPatch).length) body.config = configPatch;
@@ -109,6 +150,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
         if (e.field?.startsWith('config') || e.field === 'name') setTab('general');
         else if (e.field?.startsWith('settings.fields')) setTab('fields');
         else if (e.field?.startsWith('settings.price') || e.field?.startsWith('settings.stock') || e.field?.startsWith('settings.thresholds')) setTab('rules');
+        else if (e.field?.startsWith('settings.schedule')) setTab('schedule');
       } else setError({ message: String(e) });
     } finally {
       setBusy(false);
@@ -151,7 +193,8 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
           <button type="button" className="btn btn-primary" onClick={save} disabled={busy}>{busy ? 'Saving…' : 'Save settings'}</button>
         </>}>
         <Tabs label="Settings sections" value={tab} onChange={setTab} tabs={[
-          ['general', 'General'], ['fields', 'Fields'], ['absorb', 'Absorb'], ['rules', 'Price & stock'], ['clocks', 'Clocks'],
+          ['general', 'General'], ['fields', 'Fields'], ['absorb', 'Absorb'], ['rules', 'Price & stock'],
+          ...(schedule ? [['schedule', 'Schedule'] as [Tab, string]] : []), ['clocks', 'Clocks'],
         ]} />
         <div className="tab-panel" role="tabpanel">
           {error && !err(error.field ?? '') && !generalError && <div className="callout callout-error" role="alert"><Icon name="error" size={16} />{error.message}</div>}
@@ -293,6 +336,51 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                   </div>
                 </fieldset>
               )}
+            </div>
+          )}
+
+          {tab === 'schedule' && schedule && (
+            <div className="form">
+              <p className="muted small intro">The jobs {c.name} runs by itself. You can always start a fetch, send or sync by hand.</p>
+              <Switch checked={schedule.enabled} onChange={(v) => setSchedule({ ...schedule, enabled: v })} label="Run jobs on a schedule"
+                help="Off: jobs run only when started by hand, from the API or by a webhook." />
+              <div className="form-row">
+                <Field label="Time zone" help="Of the quiet hours and the cron times, e.g. Europe/Amsterdam." error={err('settings.schedule.timezone')}>
+                  {(p) => <input {...p} value={schedule.timezone} onChange={(e) => setSchedule({ ...schedule, timezone: e.target.value })} spellCheck={false} />}
+                </Field>
+              </div>
+              <Switch checked={schedule.quiet} onChange={(v) => setSchedule({ ...schedule, quiet: v })} label="Quiet hours"
+                help="Jobs set to quiet hours only start inside this window. It may span midnight." />
+              {schedule.quiet && (
+                <div className="form-row">
+                  <Field label="Quiet from" error={err('settings.schedule.quietHours.from')}>
+                    {(p) => <input {...p} type="time" value={schedule.from} onChange={(e) => setSchedule({ ...schedule, from: e.target.value })} />}
+                  </Field>
+                  <Field label="Quiet until" error={err('settings.schedule.quietHours.to')}>
+                    {(p) => <input {...p} type="time" value={schedule.to} onChange={(e) => setSchedule({ ...schedule, to: e.target.value })} />}
+                  </Field>
+                </div>
+              )}
+              {SCHEDULE_JOBS.map(([n, label, what]) => {
+                const j = schedule.jobs[n];
+                const next = (c.schedule?.entries ?? []).find((e) => e.name === n)?.nextRunAt;
+                return (
+                  <fieldset key={n} className="fieldset">
+                    <legend>{label}</legend>
+                    <p className="muted small">{what} Next run: {schedule.enabled && j.enabled ? dateTime(next) : 'not scheduled'}.</p>
+                    <Switch compact checked={j.enabled} onChange={(v) => setJob(n, { enabled: v })} label={`Run ${label.toLowerCase()} on a schedule`} />
+                    <div className="form-row">
+                      <Field label={`${label} every`} help="A number and a unit: 30s, 5m, 8h, 1d." error={err(`settings.schedule.${n}.every`)}>
+                        {(p) => <input {...p} value={j.every} placeholder="e.g. 5m" onChange={(e) => setJob(n, { every: e.target.value })} spellCheck={false} />}
+                      </Field>
+                      <Field label={`${label} at (cron)`} help="Optional; overrides the interval." error={err(`settings.schedule.${n}.cron`)}>
+                        {(p) => <input {...p} className="mono" value={j.cron} placeholder="e.g. 0 3 * * *" onChange={(e) => setJob(n, { cron: e.target.value })} spellCheck={false} />}
+                      </Field>
+                    </div>
+                    <Switch compact checked={j.quietHoursOnly} onChange={(v) => setJob(n, { quietHoursOnly: v })} label={`${label}: only in quiet hours`} />
+                  </fieldset>
+                );
+              })}
             </div>
           )}
 
