@@ -82,6 +82,29 @@ describe.each(DATABASES)('HTTP API contract, SPEC section 9 (%s)', (kind) => {
     expect(list.map((c: any) => c.name).sort()).toEqual(['Shop A', 'Shop B']);
   });
 
+  it('PATCH with null removes an optional listing rule, keeps null where it is a value, and refuses it elsewhere', async () => {
+    const settings = async () => (await api('GET', `/api/connections/${A.id}`)).body.settings;
+    const set = await api('PATCH', `/api/connections/${A.id}`, { settings: { defaultCategory: 'Home', deliveryDays: 3, currency: { code: 'USD' }, stock: { max: 50 } } });
+    expect(set.status).toBe(200);
+    expect(await settings()).toMatchObject({ defaultCategory: 'Home', deliveryDays: 3, currency: { code: 'USD' }, stock: { max: 50 } });
+
+    const cleared = await api('PATCH', `/api/connections/${A.id}`, { settings: { defaultCategory: null, currency: { code: null }, stock: { max: null } } });
+    expect(cleared.status).toBe(200);
+    const after = await settings();
+    expect(after).not.toHaveProperty('defaultCategory');
+    expect(after.currency).not.toHaveProperty('code');
+    expect(after.deliveryDays).toBe(3);
+    expect(after.stock).toEqual({ buffer: 0, max: null });
+
+    // A setting with a default is not reset by null: that stays a 400, and nothing is saved.
+    const refused = await api('PATCH', `/api/connections/${A.id}`, { settings: { price: null, deliveryDays: null } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.field).toBe('settings.price');
+    expect((await settings()).deliveryDays).toBe(3);
+    expect((await api('PATCH', `/api/connections/${A.id}`, { settings: { deliveryDays: null } })).status).toBe(200);
+    expect(await settings()).not.toHaveProperty('deliveryDays');
+  });
+
   it('400 names a bad limit, cursor or set expression', async () => {
     for (const limit of ['0', '-1', 'abc', '100000', '1.5']) {
       const res = await api('GET', `/api/products?limit=${limit}`);

@@ -59,6 +59,40 @@ function validateSettings(input: unknown): ConnectionSettings {
   return parsed.data;
 }
 
+/**
+ * Applies a settings patch: objects merge, values replace. `null` on an optional setting
+ * that has no value of its own (a listing rule such as `defaultCategory`, `deliveryDays` or
+ * `currency.code`) removes it. Where null is a value (`stock.max`, `schedule.quietHours`) it
+ * is kept. Where the setting has a default (`price`), null is refused like any other wrong
+ * value rather than silently resetting it.
+ */
+function patchSettings(current: unknown, patch: unknown): ConnectionSettings {
+  const merged = mergeSettings(current, patch);
+  const first = ConnectionSettings.safeParse(merged ?? {});
+  if (first.success) return first.data;
+  const removed = first.error.issues.map((i) => i.path).filter((p) => valueAt(patch, p) === null);
+  if (removed.length === 0) throw zodToApiError(first.error, 'settings');
+  const without = structuredClone(merged) as Record<string, unknown>;
+  for (const p of removed) deleteAt(without, p);
+  const second = ConnectionSettings.safeParse(without);
+  if (!second.success || removed.some((p) => valueAt(second.data, p) !== undefined)) throw zodToApiError(first.error, 'settings');
+  return second.data;
+}
+
+function valueAt(v: unknown, path: PropertyKey[]): unknown {
+  let at = v;
+  for (const k of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[k];
+  }
+  return at;
+}
+
+function deleteAt(v: Record<string, unknown>, path: PropertyKey[]): void {
+  const parent = valueAt(v, path.slice(0, -1));
+  if (typeof parent === 'object' && parent !== null) delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]];
+}
+
 export function loadRow(hub: Hub, row: ConnectionRow): LoadedConnection {
   const secret = row.secrets ? hub.secrets.decrypt<Record<string, unknown>>(row.secrets) : {};
   return {
@@ -112,7 +146,7 @@ export async function updateConnection(hub: Hub, id: string, patch: { name?: unk
   const config = patch.config === undefined ? current.config
     : validateConfig(current.kind, { ...current.config, ...(patch.config as object) });
   const settings = patch.settings === undefined ? current.settings
-    : validateSettings(mergeSettings(current.settings, patch.settings));
+    : patchSettings(current.settings, patch.settings);
   const { plain, secret } = splitSecrets(current.kind, config);
   const name = typeof patch.name === 'string' ? patch.name.trim() : current.name;
   await hub.db.rows(sql`
