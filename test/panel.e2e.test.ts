@@ -263,6 +263,19 @@ describe('web panel (pglite, headless Chromium)', () => {
     await settings.getByLabel('Quiet until').fill('05:00');
     await settings.getByRole('switch', { name: /^Stock and prices: only in quiet hours/ }).check();
     await shot('15b-settings-schedule');
+    // Listing rules: a wrong number is named on its field before anything is sent.
+    await settings.getByRole('tab', { name: 'Listing' }).click();
+    await settings.getByLabel('Default category').fill('Home');
+    await settings.getByLabel('Delivery days').fill('two');
+    await settings.getByLabel('Currency of this connection').fill('usd');
+    await settings.getByLabel('New listings start').selectOption('unpublished');
+    await settings.getByRole('switch', { name: /^Unpublish at zero stock/ }).check();
+    await settings.getByRole('tab', { name: 'Clocks' }).click();
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText('A whole number is needed here.').waitFor();
+    expect(await settings.getByRole('tab', { name: 'Listing' }).getAttribute('aria-selected')).toBe('true');
+    await settings.getByLabel('Delivery days').fill('3');
+    await shot('15c-settings-listing');
     await settings.getByRole('button', { name: 'Save settings' }).click();
     await settings.waitFor({ state: 'detached' });
     const saved = (await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items.find((c: { name: string }) => c.name === 'Shop B');
@@ -273,6 +286,22 @@ describe('web panel (pglite, headless Chromium)', () => {
       stock: { enabled: true, every: '5m', quietHoursOnly: true },
       catalog: { enabled: true, every: '8h', quietHoursOnly: true },
     });
+    expect(saved.settings).toMatchObject({
+      defaultCategory: 'Home', deliveryDays: 3, currency: { code: 'USD' }, publish: { newRecords: 'unpublished', unpublishAtZeroStock: true },
+    });
+    // An emptied rule is removed, not kept as an empty value.
+    await card('Shop B').getByRole('button', { name: 'Settings of Shop B' }).click();
+    await settings.waitFor();
+    await settings.getByRole('tab', { name: 'Listing' }).click();
+    expect(await settings.getByLabel('Default category').inputValue()).toBe('Home');
+    await settings.getByLabel('Default category').fill('');
+    await settings.getByLabel('New listings start').selectOption('hub');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.waitFor({ state: 'detached' });
+    const cleared = (await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items.find((c: { name: string }) => c.name === 'Shop B');
+    expect(cleared.settings).not.toHaveProperty('defaultCategory');
+    expect(cleared.settings.publish).toEqual({ unpublishAtZeroStock: true });
+    expect(cleared.settings.deliveryDays).toBe(3);
 
     await card('Shop B').getByRole('button', { name: 'Stats of Shop B' }).click();
     const stats = page.getByRole('dialog', { name: 'Stats of Shop B' });

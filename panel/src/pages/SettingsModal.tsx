@@ -20,7 +20,18 @@ const VARIATION_FIELDS: Array<[string, string]> = [
   ['price', 'Price'], ['stock', 'Stock'], ['barcode', 'Barcode'], ['size', 'Size'], ['color', 'Color'], ['images', 'Images'], ['videos', 'Videos'],
 ];
 
-type Tab = 'general' | 'fields' | 'absorb' | 'rules' | 'schedule' | 'clocks';
+type Tab = 'general' | 'fields' | 'absorb' | 'rules' | 'listing' | 'schedule' | 'clocks';
+
+/** The listing rules the form edits (engine/mapping/schema.ts); category maps, attributes and groups stay with the API. */
+interface ListingRules {
+  defaultCategory?: string; requireCategory?: boolean; deliveryDays?: number;
+  currency?: { code?: string; priceListTag?: string };
+  publish?: { newRecords?: 'published' | 'unpublished'; unpublishAtZeroStock?: boolean };
+  matching?: { by?: 'sku' | 'barcode' | 'sku_or_barcode'; lookupBeforeCreate?: boolean };
+  categoryMap?: unknown[]; groups?: unknown[]; attributes?: unknown;
+}
+/** Where the hub names a listing rule in a 400 (its field path). */
+const LISTING_KEYS = ['defaultCategory', 'requireCategory', 'deliveryDays', 'currency', 'publish', 'matching', 'categoryMap', 'groups', 'attributes', 'platformCategories', 'orderDefaults'];
 
 type ScheduleName = 'orders' | 'stock' | 'catalog';
 interface ScheduleEntry { enabled: boolean; every: string | null; cron: string | null; quietHoursOnly: boolean }
@@ -43,7 +54,7 @@ export function applyPriceRule(amount: number, rule: Settings['price']): number 
   return Math.round(raw * 100) / 100;
 }
 
-/** The settings window: per-field detect/write, absorb, price and stock rules, schedule, key and clocks. */
+/** The settings window: per-field detect/write, absorb, price and stock rules, listing rules, schedule, key and clocks. */
 export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => void }) {
   const [tab, setTab] = useState<Tab>('general');
   // Order fields and thresholds only where this hub's settings have them (its settings schema is strict).
@@ -64,6 +75,19 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
   const [absorb, setAbsorb] = useState({ ...c.settings.absorb });
   const [price, setPrice] = useState({ marginPercent: String(c.settings.price.marginPercent), add: String(c.settings.price.add), round: c.settings.price.round });
   const [stock, setStock] = useState({ buffer: String(c.settings.stock.buffer), max: c.settings.stock.max === null ? '' : String(c.settings.stock.max) });
+  const rulesNow = c.settings as ListingRules;
+  const listingFrom = (r: ListingRules) => ({
+    defaultCategory: r.defaultCategory ?? '',
+    requireCategory: r.requireCategory ?? false,
+    deliveryDays: r.deliveryDays === undefined ? '' : String(r.deliveryDays),
+    currencyCode: r.currency?.code ?? '',
+    priceListTag: r.currency?.priceListTag ?? '',
+    newRecords: r.publish?.newRecords ?? 'hub',
+    unpublishAtZeroStock: r.publish?.unpublishAtZeroStock ?? false,
+    matchBy: r.matching?.by ?? 'sku',
+    lookupBeforeCreate: r.matching?.lookupBeforeCreate ?? false,
+  });
+  const [listing, setListing] = useState(() => listingFrom(rulesNow));
   // The schedule tab only where this hub's settings have a schedule (its settings schema is strict).
   const scheduleNow = c.settings.schedule as ScheduleSettings | undefined;
   const [schedule, setSchedule] = useState(() => scheduleNow ? {
@@ -120,6 +144,35 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
     // Only changed configuration is sent: masked secrets stay as they are.
     const configPatch: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(config)) if (v !== c.config[k]) configPatch[k] = v;
+    // Listing rules: only what changed is sent; an emptied rule is sent as null, which removes it.
+    const listingPatch: Record<string, unknown> = {};
+    const was = listingFrom(rulesNow);
+    const text = (v: string) => (v.trim() === '' ? null : v.trim());
+    if (listing.defaultCategory !== was.defaultCategory) listingPatch.defaultCategory = text(listing.defaultCategory);
+    if (listing.requireCategory !== was.requireCategory) listingPatch.requireCategory = listing.requireCategory;
+    if (listing.deliveryDays !== was.deliveryDays) {
+      if (listing.deliveryDays.trim() === '') listingPatch.deliveryDays = null;
+      else {
+        const days = num(listing.deliveryDays, 'settings.deliveryDays', true);
+        if (days === null) { setTab('listing'); return; }
+        listingPatch.deliveryDays = days;
+      }
+    }
+    if (listing.currencyCode !== was.currencyCode || listing.priceListTag !== was.priceListTag) {
+      listingPatch.currency = {
+        ...(listing.currencyCode !== was.currencyCode ? { code: text(listing.currencyCode.toUpperCase()) } : {}),
+        ...(listing.priceListTag !== was.priceListTag ? { priceListTag: text(listing.priceListTag) } : {}),
+      };
+    }
+    if (listing.newRecords !== was.newRecords || listing.unpublishAtZeroStock !== was.unpublishAtZeroStock) {
+      listingPatch.publish = {
+        ...(listing.newRecords !== was.newRecords ? { newRecords: listing.newRecords === 'hub' ? null : listing.newRecords } : {}),
+        ...(listing.unpublishAtZeroStock !== was.unpublishAtZeroStock ? { unpublishAtZeroStock: listing.unpublishAtZeroStock } : {}),
+      };
+    }
+    if (listing.matchBy !== was.matchBy || listing.lookupBeforeCreate !== was.lookupBeforeCreate) {
+      listingPatch.matching = { by: listing.matchBy, lookupBeforeCreate: listing.lookupBeforeCreate };
+    }
     // The hub checks intervals, cron expressions and the time zone, and names what is wrong.
     const schedulePatch: ScheduleSettings | undefined = schedule ? {
       enabled: schedule.enabled,
@@ -133,7 +186,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
     const body: Record<string, unknown> = {
       settings: {
         absorb, fields: fieldPatch, price: { marginPercent, add, round: price.round }, stock: { buffer, max },
-        ...(thresholdPatch ? { thresholds: thresholdPatch } : {}), ...(schedulePatch ? { schedule: schedulePatch } : {}),
+        ...(thresholdPatch ? { thresholds: thresholdPatch } : {}), ...(schedulePatch ? { schedule: schedulePatch } : {}), ...listingPatch,
       },
     };
     if (name.trim() !== c.name) body.name = name.trim();
@@ -151,6 +204,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
         else if (e.field?.startsWith('settings.fields')) setTab('fields');
         else if (e.field?.startsWith('settings.price') || e.field?.startsWith('settings.stock') || e.field?.startsWith('settings.thresholds')) setTab('rules');
         else if (e.field?.startsWith('settings.schedule')) setTab('schedule');
+        else if (LISTING_KEYS.some((k) => e.field?.startsWith(`settings.${k}`))) setTab('listing');
       } else setError({ message: String(e) });
     } finally {
       setBusy(false);
@@ -193,7 +247,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
           <button type="button" className="btn btn-primary" onClick={save} disabled={busy}>{busy ? 'Saving…' : 'Save settings'}</button>
         </>}>
         <Tabs label="Settings sections" value={tab} onChange={setTab} tabs={[
-          ['general', 'General'], ['fields', 'Fields'], ['absorb', 'Absorb'], ['rules', 'Price & stock'],
+          ['general', 'General'], ['fields', 'Fields'], ['absorb', 'Absorb'], ['rules', 'Price & stock'], ['listing', 'Listing'],
           ...(schedule ? [['schedule', 'Schedule'] as [Tab, string]] : []), ['clocks', 'Clocks'],
         ]} />
         <div className="tab-panel" role="tabpanel">
@@ -336,6 +390,66 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                   </div>
                 </fieldset>
               )}
+            </div>
+          )}
+
+          {tab === 'listing' && (
+            <div className="form">
+              <p className="muted small intro">How products are listed on {c.name}. Category maps, attributes and mapping groups are set through the API (see the README&apos;s Listing rules).</p>
+              <fieldset className="fieldset">
+                <legend>Category and delivery</legend>
+                <div className="form-row">
+                  <Field label="Default category" help="For products no category rule maps. Empty: none." error={err('settings.defaultCategory')}>
+                    {(p) => <input {...p} value={listing.defaultCategory} onChange={(e) => setListing({ ...listing, defaultCategory: e.target.value })} />}
+                  </Field>
+                  <Field label="Delivery days" help="Sent for products that have none. Empty: none." error={err('settings.deliveryDays')}>
+                    {(p) => <input {...p} inputMode="numeric" value={listing.deliveryDays} onChange={(e) => setListing({ ...listing, deliveryDays: e.target.value })} />}
+                  </Field>
+                </div>
+                <Switch checked={listing.requireCategory} onChange={(v) => setListing({ ...listing, requireCategory: v })} label="Require a category"
+                  help="A product with no category here is held with an issue instead of being written." />
+                {((rulesNow.categoryMap?.length ?? 0) > 0 || (rulesNow.groups?.length ?? 0) > 0) && (
+                  <p className="muted small">{rulesNow.categoryMap?.length ?? 0} category rules and {rulesNow.groups?.length ?? 0} mapping groups apply as well.</p>
+                )}
+              </fieldset>
+              <fieldset className="fieldset">
+                <legend>Currency</legend>
+                <div className="form-row">
+                  <Field label="Currency of this connection" help="ISO code, e.g. USD. Prices in another currency are converted with your rates." error={err('settings.currency.code')}>
+                    {(p) => <input {...p} className="mono" value={listing.currencyCode} placeholder="As the hub price" onChange={(e) => setListing({ ...listing, currencyCode: e.target.value })} spellCheck={false} />}
+                  </Field>
+                  <Field label="Price list" help="The hub price tag shown here. Empty: the default one." error={err('settings.currency.priceListTag')}>
+                    {(p) => <input {...p} value={listing.priceListTag} placeholder="default" onChange={(e) => setListing({ ...listing, priceListTag: e.target.value })} spellCheck={false} />}
+                  </Field>
+                </div>
+              </fieldset>
+              <fieldset className="fieldset">
+                <legend>Publishing and matching</legend>
+                <div className="form-row">
+                  <Field label="New listings start" error={err('settings.publish.newRecords')}>
+                    {(p) => (
+                      <select {...p} value={listing.newRecords} onChange={(e) => setListing({ ...listing, newRecords: e.target.value as typeof listing.newRecords })}>
+                        <option value="hub">As the hub record</option>
+                        <option value="published">Published</option>
+                        <option value="unpublished">Unpublished</option>
+                      </select>
+                    )}
+                  </Field>
+                  <Field label="Recognise listings by" help="How a listing found here is bound to a hub record." error={err('settings.matching.by')}>
+                    {(p) => (
+                      <select {...p} value={listing.matchBy} onChange={(e) => setListing({ ...listing, matchBy: e.target.value as typeof listing.matchBy })}>
+                        <option value="sku">SKU</option>
+                        <option value="barcode">Barcode</option>
+                        <option value="sku_or_barcode">SKU, then barcode</option>
+                      </select>
+                    )}
+                  </Field>
+                </div>
+                <Switch checked={listing.unpublishAtZeroStock} onChange={(v) => setListing({ ...listing, unpublishAtZeroStock: v })} label="Unpublish at zero stock"
+                  help="And publish again when stock returns, where the hub governs the status." />
+                <Switch checked={listing.lookupBeforeCreate} onChange={(v) => setListing({ ...listing, lookupBeforeCreate: v })} label="Look up before creating"
+                  help={`Before the first creates of a send, read ${c.name}'s listing and bind matches instead of creating them.`} />
+              </fieldset>
             </div>
           )}
 
