@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { textArray, type Database } from '../db/index.js';
+import type { Database } from '../db/index.js';
 
 /**
  * The marks that let a send's safety net skip its look. An absorbing connection's net finds
@@ -9,13 +9,19 @@ import { textArray, type Database } from '../db/index.js';
  * each connection keeps the value its last complete look started from.
  *
  * A sequence moves when a row is written, not when the row's transaction commits. A look
- * that starts while such a transaction is open cannot see its rows. So a mark is kept only
- * if every transaction open just after the mark was read had ended before the look began.
+ * that starts while such a transaction is open cannot see its rows. So the triggers that
+ * move a sequence also take a shared advisory lock until their transaction ends (migration
+ * 0015), and a mark is kept only if the look began after the lock could be taken exclusively
+ * once the mark was read: every transaction the mark counts had ended by then.
  */
 const NETS = {
-  absorb: { sequence: 'records_added', table: 'absorb_checks', column: 'records_mark' },
-  forward: { sequence: 'orders_changed', table: 'forward_checks', column: 'orders_mark' },
+  absorb: { sequence: 'records_added', table: 'absorb_checks', column: 'records_mark', lock: 724002 },
+  forward: { sequence: 'orders_changed', table: 'forward_checks', column: 'orders_mark', lock: 724003 },
 } as const;
+
+/** How long a look waits for the transactions its mark counts to end; past that it looks anyway, and keeps no mark. */
+const SETTLE_WAIT_MS = 3000;
+const SETTLE_POLL_MS = 25;
 
 export type Net = keyof typeof NETS;
 
@@ -28,24 +34,25 @@ export interface Look {
 
 /** null when this connection's last complete look is still current; otherwise the look to do. */
 export async function startLook(db: Database, net: Net, connectionId: string): Promise<Look | null> {
-  const { sequence, table, column } = NETS[net];
+  const { sequence, table, column, lock } = NETS[net];
   const [{ mark }] = await db.rows<{ mark: number }>(sql`
     select (case when is_called then last_value else 0 end)::int8 as mark from ${sql.identifier(sequence)}`);
   const [checked] = await db.rows<{ mark: number }>(sql`
     select ${sql.identifier(column)} as mark from ${sql.identifier(table)} where connection_id = ${connectionId}`);
   if (checked?.mark === mark) return null;
-  // Read after the mark: a transaction that moved the sequence before it already had its id
-  // then, so if it is still open, it is here.
-  const busy = (await db.rows<{ xid: string }>(sql`
-    select backend_xid::text as xid from pg_stat_activity
-    where datname = current_database() and backend_xid is not null and pid <> pg_backend_pid()`)).map((r) => r.xid);
+  let ended = false;
   return {
     async settled() {
-      if (busy.length === 0) return true;
-      const [{ open }] = await db.rows<{ open: number }>(sql`
-        select count(*)::int as open from pg_stat_activity
-        where datname = current_database() and backend_xid::text = any(${textArray(busy)})`);
-      return open === 0;
+      // Once true, true for every later look too.
+      if (ended) return true;
+      // Taken and let go in one statement: it only proves that no writer counted in `mark` is still open.
+      const deadline = Date.now() + SETTLE_WAIT_MS;
+      for (;;) {
+        const [{ free }] = await db.rows<{ free: boolean }>(sql`select pg_try_advisory_xact_lock(${lock}::int8) as free`);
+        if (free) return (ended = true);
+        if (Date.now() >= deadline) return false;
+        await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+      }
     },
     async save() {
       await db.rows(sql`insert into ${sql.identifier(table)} (connection_id, ${sql.identifier(column)}) values (${connectionId}, ${mark})
