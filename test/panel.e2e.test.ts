@@ -275,6 +275,17 @@ describe('web panel (pglite, headless Chromium)', () => {
     await settings.getByText('A whole number is needed here.').waitFor();
     expect(await settings.getByRole('tab', { name: 'Listing' }).getAttribute('aria-selected')).toBe('true');
     await settings.getByLabel('Delivery days').fill('3');
+    // The category table as JSON: text that is not JSON is named before anything is sent.
+    const rulesJson = settings.getByLabel(/^Category table, platform categories/);
+    expect(await rulesJson.inputValue()).toBe('{}');
+    await rulesJson.fill('{ "categoryMap": [ ');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText(/^Not JSON/).waitFor();
+    // What the JSON holds is checked by the hub, and its 400 shows under the JSON too.
+    await rulesJson.fill('{ "categoryMap": [{ "category": "Nowhere", "to": "" }] }');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText(/settings\.categoryMap\.0\.to/).waitFor();
+    await rulesJson.fill('{ "categoryMap": [{ "category": "Nowhere", "to": "Elsewhere" }] }');
     await shot('15c-settings-listing');
     await settings.getByRole('button', { name: 'Save settings' }).click();
     await settings.waitFor({ state: 'detached' });
@@ -288,6 +299,7 @@ describe('web panel (pglite, headless Chromium)', () => {
     });
     expect(saved.settings).toMatchObject({
       defaultCategory: 'Home', deliveryDays: 3, currency: { code: 'USD' }, publish: { newRecords: 'unpublished', unpublishAtZeroStock: true },
+      categoryMap: [{ category: 'Nowhere', to: 'Elsewhere' }],
     });
     // An emptied rule is removed, not kept as an empty value.
     await card('Shop B').getByRole('button', { name: 'Settings of Shop B' }).click();
@@ -296,10 +308,12 @@ describe('web panel (pglite, headless Chromium)', () => {
     expect(await settings.getByLabel('Default category').inputValue()).toBe('Home');
     await settings.getByLabel('Default category').fill('');
     await settings.getByLabel('New listings start').selectOption('hub');
+    await settings.getByLabel(/^Category table, platform categories/).fill('{}');
     await settings.getByRole('button', { name: 'Save settings' }).click();
     await settings.waitFor({ state: 'detached' });
     const cleared = (await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items.find((c: { name: string }) => c.name === 'Shop B');
     expect(cleared.settings).not.toHaveProperty('defaultCategory');
+    expect(cleared.settings).not.toHaveProperty('categoryMap');
     expect(cleared.settings.publish).toEqual({ unpublishAtZeroStock: true });
     expect(cleared.settings.deliveryDays).toBe(3);
 

@@ -30,6 +30,22 @@ interface ListingRules {
   matching?: { by?: 'sku' | 'barcode' | 'sku_or_barcode'; lookupBeforeCreate?: boolean };
   categoryMap?: unknown[]; groups?: unknown[]; attributes?: unknown;
 }
+/** Listing rules edited as JSON: the category table and the platform's categories, attribute sources, order defaults. */
+const ADVANCED_KEYS = ['platformCategories', 'categoryMap', 'attributes', 'orderDefaults'] as const;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const advancedOf = (settings: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(ADVANCED_KEYS.filter((k) => settings[k] !== undefined).map((k) => [k, settings[k]]));
+/**
+ * The settings patch that makes `old` into `next`: a PATCH merges objects, so a key that is
+ * gone from `next` is sent as null, which removes it.
+ */
+function replacePatch(old: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(next)) out[k] = isObject(v) && isObject(old[k]) ? replacePatch(old[k] as Record<string, unknown>, v) : v;
+  for (const k of Object.keys(old)) if (!(k in next)) out[k] = null;
+  return out;
+}
+
 /** Where the hub names a listing rule in a 400 (its field path). */
 const LISTING_KEYS = ['defaultCategory', 'requireCategory', 'deliveryDays', 'currency', 'publish', 'matching', 'categoryMap', 'groups', 'attributes', 'platformCategories', 'orderDefaults'];
 
@@ -88,6 +104,11 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
     lookupBeforeCreate: r.matching?.lookupBeforeCreate ?? false,
   });
   const [listing, setListing] = useState(() => listingFrom(rulesNow));
+  const advancedText = (settings: Record<string, unknown>) => {
+    const a = advancedOf(settings);
+    return Object.keys(a).length === 0 ? '{}' : JSON.stringify(a, null, 2);
+  };
+  const [advanced, setAdvanced] = useState(() => advancedText(c.settings));
   // The schedule tab only where this hub's settings have a schedule (its settings schema is strict).
   const scheduleNow = c.settings.schedule as ScheduleSettings | undefined;
   const [schedule, setSchedule] = useState(() => scheduleNow ? {
@@ -173,6 +194,20 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
     if (listing.matchBy !== was.matchBy || listing.lookupBeforeCreate !== was.lookupBeforeCreate) {
       listingPatch.matching = { by: listing.matchBy, lookupBeforeCreate: listing.lookupBeforeCreate };
     }
+    if (advanced !== advancedText(c.settings)) {
+      const wrong = (message: string) => { setError({ field: 'settings.advanced', message }); setTab('listing'); };
+      let next: unknown;
+      try {
+        next = JSON.parse(advanced.trim() === '' ? '{}' : advanced);
+      } catch (e) {
+        wrong(`Not JSON: ${(e as Error).message}`);
+        return;
+      }
+      if (!isObject(next)) { wrong('An object is needed here, such as { "categoryMap": [] }.'); return; }
+      const stray = Object.keys(next).find((k) => !(ADVANCED_KEYS as readonly string[]).includes(k));
+      if (stray) { wrong(`"${stray}" is not set here: only ${ADVANCED_KEYS.join(', ')}.`); return; }
+      Object.assign(listingPatch, replacePatch(advancedOf(c.settings), next));
+    }
     // The hub checks intervals, cron expressions and the time zone, and names what is wrong.
     const schedulePatch: ScheduleSettings | undefined = schedule ? {
       enabled: schedule.enabled,
@@ -238,6 +273,9 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
   const isCustom = c.kind === 'custom';
   const clocks = Object.entries(c.clocks ?? {});
   const generalError = error && (!error.field || error.field === 'name' || error.field.startsWith('config')) ? error : null;
+  // The JSON rules' own errors and the hub's about what they hold (settings.categoryMap.3.to...) show under them.
+  const advancedError = error?.field && (error.field === 'settings.advanced' || ADVANCED_KEYS.some((k) => error.field!.startsWith(`settings.${k}`)))
+    ? error.message : undefined;
 
   return (
     <>
@@ -251,7 +289,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
           ...(schedule ? [['schedule', 'Schedule'] as [Tab, string]] : []), ['clocks', 'Clocks'],
         ]} />
         <div className="tab-panel" role="tabpanel">
-          {error && !err(error.field ?? '') && !generalError && <div className="callout callout-error" role="alert"><Icon name="error" size={16} />{error.message}</div>}
+          {error && !err(error.field ?? '') && !generalError && !advancedError && <div className="callout callout-error" role="alert"><Icon name="error" size={16} />{error.message}</div>}
 
           {tab === 'general' && (
             <div className="form">
@@ -395,7 +433,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
 
           {tab === 'listing' && (
             <div className="form">
-              <p className="muted small intro">How products are listed on {c.name}. Category maps, attributes and mapping groups are set through the API (see the README&apos;s Listing rules).</p>
+              <p className="muted small intro">How products are listed on {c.name}. Mapping groups are set through the API (see the README&apos;s Listing rules).</p>
               <fieldset className="fieldset">
                 <legend>Category and delivery</legend>
                 <div className="form-row">
@@ -408,8 +446,8 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                 </div>
                 <Switch checked={listing.requireCategory} onChange={(v) => setListing({ ...listing, requireCategory: v })} label="Require a category"
                   help="A product with no category here is held with an issue instead of being written." />
-                {((rulesNow.categoryMap?.length ?? 0) > 0 || (rulesNow.groups?.length ?? 0) > 0) && (
-                  <p className="muted small">{rulesNow.categoryMap?.length ?? 0} category rules and {rulesNow.groups?.length ?? 0} mapping groups apply as well.</p>
+                {(rulesNow.groups?.length ?? 0) > 0 && (
+                  <p className="muted small">{rulesNow.groups!.length} mapping group{rulesNow.groups!.length === 1 ? '' : 's'} apply as well.</p>
                 )}
               </fieldset>
               <fieldset className="fieldset">
@@ -450,6 +488,10 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                 <Switch checked={listing.lookupBeforeCreate} onChange={(v) => setListing({ ...listing, lookupBeforeCreate: v })} label="Look up before creating"
                   help={`Before the first creates of a send, read ${c.name}'s listing and bind matches instead of creating them.`} />
               </fieldset>
+              <Field label="Category table, platform categories, attributes and order defaults (JSON)" error={advancedError}
+                help={<>Keys: {ADVANCED_KEYS.join(', ')}. For example {'{ "categoryMap": [{ "category": "Kitchen", "to": "Home/Kitchen" }] }'}. A key left out is removed.</>}>
+                {(p) => <textarea {...p} className="mono" rows={8} value={advanced} onChange={(e) => setAdvanced(e.target.value)} spellCheck={false} />}
+              </Field>
             </div>
           )}
 
