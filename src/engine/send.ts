@@ -1,9 +1,9 @@
-import { textArray, uuidArray } from '../db/index.js';
+import { uuidArray } from '../db/index.js';
 import { startLook } from './net-marks.js';
 import { sql } from 'drizzle-orm';
 import type { Product } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
-import { ConnectorError, type Connector, type WriteAck } from '../connectors/types.js';
+import type { Connector, WriteAck } from '../connectors/types.js';
 import type { JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
@@ -12,15 +12,13 @@ import { forCreate, project } from './rules.js';
 import { countPending, replanProducts } from './plan.js';
 import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
+import {
+  asConnectorError, commitOutcomes, pendingPages, SEND_CONCURRENCY, SendTally, type CommitHooks, type WriteOutcome,
+} from './send-common.js';
 import { mappingOf } from './mapping/compile.js';
 import { matchBeforeCreate } from './mapping/offer-match.js';
 import { findUncertain, settleMissing, type Uncertain } from './uncertain.js';
 import { mapLimit } from './map-limit.js';
-
-const BATCH = 100;
-const CONCURRENCY = 8;
-/** After this many transient failures in a row the platform is down: stop, keep the rest pending. */
-const MAX_TRANSIENT_STREAK = 10;
 
 export interface SendSummary {
   entity: 'products';
@@ -47,10 +45,14 @@ interface PendingRow {
   data: Product;
 }
 
-type Outcome =
-  | { row: PendingRow; ok: true; kind: 'created' | 'updated'; ack: Product; externalId: string; fingerprint?: string }
-  | { row: PendingRow; ok: true; kind: 'in_sync' }
-  | { row: PendingRow; ok: false; error: ConnectorError };
+type Outcome = WriteOutcome<PendingRow, Product>;
+
+/** What a product send says about its writes. */
+const commitHooks = (conn: LoadedConnection): CommitHooks<PendingRow, Product> => ({
+  entity: 'product',
+  conflict: (o) => `${conn.name} answered the create of ${o.row.data.sku || 'a product'} with id ${o.externalId}, which is already bound to another record`,
+  failure: (o) => `${o.row.external_id ? 'Update' : 'Create'} of ${o.row.data.sku || 'a product'} on ${conn.name} failed: ${o.error.message}`,
+});
 
 /**
  * Send = write the planned inserts and updates, only the changed fields; each
@@ -70,21 +72,16 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
   const total = await countPending(db, conn.id, 'product');
   let done = 0;
   ctx.progress('send', 'send', 0, total);
-  let after = '00000000-0000-0000-0000-000000000000';
-  let transientStreak = 0;
-  for (;;) {
-    await ctx.checkpoint();
-    // The page first, alone: one range of the (connection, equivalence) index, whatever the planner's statistics say.
-    const page = await db.rows<{ equivalence_id: string }>(sql`select equivalence_id from pending_changes
-      where connection_id = ${conn.id} and equivalence_id > ${after}::uuid order by equivalence_id limit ${BATCH}`);
-    if (page.length === 0) break;
-    after = page[page.length - 1].equivalence_id;
+  const tally = new SendTally();
+  const hooks = commitHooks(conn);
+  let waiting = 0;
+  for await (const page of pendingPages(ctx, conn.id)) {
     const rows = await db.rows<PendingRow>(sql`
       select pc.equivalence_id, pc.op, e.external_id, e.ack, e.create_attempted_at, r.id as record_id, r.data
       from pending_changes pc
       join equivalences e on e.id = pc.equivalence_id
       join records r on r.id = pc.record_id
-      where pc.equivalence_id = any(${uuidArray(page.map((p) => p.equivalence_id))}) and e.entity = 'product'
+      where pc.equivalence_id = any(${uuidArray(page)}) and e.entity = 'product'
       order by pc.equivalence_id`);
     if (rows.length === 0) continue;
     // Creates still uncertain after recovery wait for a complete lookup; never risk a duplicate.
@@ -98,27 +95,16 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
       await db.rows(sql`update equivalences set create_attempted_at = now()
         where id = any(${uuidArray(creates)})`);
     }
-    const outcomes = await mapLimit(work, CONCURRENCY, (row) => writeOne(connector, conn, row, reserved.get(row.record_id)));
-    await commitOutcomes(ctx, conn, outcomes);
-    for (const o of outcomes) {
-      if (o.ok) {
-        transientStreak = 0;
-        if (o.kind === 'created') summary.created++;
-        else if (o.kind === 'updated') summary.updated++;
-        else summary.inSync++;
-      } else {
-        summary.failed++;
-        if (o.error.kind === 'config' || o.error.kind === 'auth') throw o.error;
-        transientStreak = o.error.retryable ? transientStreak + 1 : 0;
-        if (transientStreak >= MAX_TRANSIENT_STREAK) throw o.error;
-      }
-    }
-    summary.failed += rows.length - ready.length;
+    const outcomes = await mapLimit(work, SEND_CONCURRENCY, (row) => writeOne(connector, conn, row, reserved.get(row.record_id)));
+    await commitOutcomes(ctx, conn, outcomes, hooks);
+    tally.count(outcomes);
+    waiting += rows.length - ready.length;
     done += rows.length;
     db.housekeeping.noteWrites(3 * outcomes.length);
     await db.housekeeping.maybeRun();
     ctx.progress('send', 'send', done, Math.max(total, done));
   }
+  Object.assign(summary, { created: tally.created, updated: tally.updated, inSync: tally.inSync, failed: tally.failed + waiting });
   summary.durationMs = Date.now() - started;
   summary.perSecond = Math.round((summary.created + summary.updated) / Math.max(0.001, summary.durationMs / 1000));
   return summary;
@@ -142,8 +128,7 @@ async function writeOne(connector: Connector, conn: LoadedConnection, row: Pendi
       fingerprint: ack.record ? ack.fingerprint : undefined,
     };
   } catch (err) {
-    const error = err instanceof ConnectorError ? err : new ConnectorError('bug', 'Unexpected error while writing', String(err));
-    return { row, ok: false, error };
+    return { row, ok: false, error: asConnectorError(err) };
   }
 }
 
@@ -177,72 +162,6 @@ async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows:
     await raiseIssues(ctx.hub.db, issues, tx);
   });
   return work;
-}
-
-async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes: Outcome[]): Promise<void> {
-  const { db } = ctx.hub;
-  const written = outcomes.filter((o): o is Extract<Outcome, { kind: 'created' | 'updated' }> => o.ok && o.kind !== 'in_sync');
-  const inSync = outcomes.filter((o) => o.ok && o.kind === 'in_sync').map((o) => o.row.equivalence_id);
-  const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
-  await db.tx(async (tx) => {
-    if (written.length > 0) {
-      const rows = written.map((o) => ({
-        id: o.row.equivalence_id, external_id: o.externalId, ack: o.ack, fingerprint: o.fingerprint ?? fingerprint(o.ack),
-      }));
-      // A platform that answers a create with an id this connection already holds: a conflict, not a second binding.
-      const taken = new Set((await db.rows<{ external_id: string }>(sql`
-        select external_id from equivalences where connection_id = ${conn.id} and entity = 'product'
-          and external_id = any(${textArray(rows.map((r) => r.external_id))})
-          and id <> all(${uuidArray(rows.map((r) => r.id))})`, tx))
-        .map((r) => r.external_id));
-      const ok = rows.filter((r) => !taken.has(r.external_id));
-      await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
-          status = 'live', create_attempted_at = null, last_seen_at = now(), updated_at = now()
-        from jsonb_to_recordset(${JSON.stringify(ok)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
-        where e.id = x.id`, tx);
-      await deletePending(ctx, ok.map((r) => r.id), tx);
-      await resolveIssues(db, conn.id, 'send', ok.map((r) => ({ equivalenceId: r.id })), tx);
-      const conflicts = written.filter((o) => taken.has(o.externalId));
-      await raiseIssues(db, conflicts.map((o) => ({
-        connectionId: conn.id, recordId: o.row.record_id, equivalenceId: o.row.equivalence_id, entity: 'product' as const,
-        externalId: null, severity: 'error' as const, code: 'conflict', origin: 'send' as const, key: 'conflict',
-        message: `${conn.name} answered the create of ${o.row.data.sku || 'a product'} with id ${o.externalId}, which is already bound to another record`,
-      })), tx);
-    }
-    if (inSync.length > 0) {
-      await deletePending(ctx, inSync, tx);
-      await db.rows(sql`update equivalences set status = 'live', updated_at = now()
-        where status in ('pending_update', 'error') and external_id is not null
-          and id = any(${uuidArray(inSync)})`, tx);
-    }
-    if (failed.length > 0) {
-      const rows = failed.map((o) => ({
-        id: o.row.equivalence_id, error: o.error.message,
-        // A create the platform refused outright did not happen; anything else might have.
-        certain: o.row.external_id === null && !o.error.retryable && o.error.kind !== 'bug',
-      }));
-      await db.rows(sql`update pending_changes p set attempts = attempts + 1, last_error = x.error
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, error text, certain boolean)
-        where p.equivalence_id = x.id`, tx);
-      await db.rows(sql`update equivalences e set status = 'error',
-          create_attempted_at = case when x.certain then null else e.create_attempted_at end, updated_at = now()
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, error text, certain boolean)
-        where e.id = x.id`, tx);
-      const issues: NewIssue[] = failed.map((o) => ({
-        connectionId: conn.id, recordId: o.row.record_id, equivalenceId: o.row.equivalence_id, entity: 'product',
-        severity: 'error', code: `send_${o.error.kind}`, origin: 'send', key: 'send',
-        message: `${o.row.external_id ? 'Update' : 'Create'} of ${o.row.data.sku || 'a product'} on ${conn.name} failed: ${o.error.message}`,
-        details: { detail: o.error.detail },
-      }));
-      await raiseIssues(db, issues, tx);
-    }
-  });
-}
-
-async function deletePending(ctx: JobContext, ids: string[], tx: Parameters<Parameters<JobContext['hub']['db']['tx']>[0]>[0]) {
-  if (ids.length === 0) return;
-  await ctx.hub.db.rows(sql`delete from pending_changes
-    where equivalence_id = any(${uuidArray(ids)})`, tx);
 }
 
 /** Plans inserts for every product this absorbing connection does not hold yet. */

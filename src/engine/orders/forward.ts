@@ -1,13 +1,12 @@
 import { sql } from 'drizzle-orm';
-import { textArray, uuidArray, type Orm } from '../../db/index.js';
+import { uuidArray } from '../../db/index.js';
 import { RELEASING_STATUSES, type Order } from '../../model/order.js';
 import { fieldMode } from '../../model/settings.js';
-import { ConnectorError, type Connector, type WriteAck } from '../../connectors/types.js';
+import type { Connector, WriteAck } from '../../connectors/types.js';
 import type { JobContext } from '../../jobs/context.js';
 import type { LoadedConnection } from '../connections.js';
 import { openConnector } from '../connector.js';
-import { fingerprint } from '../diff.js';
-import { raiseIssues, resolveIssues, type NewIssue } from '../issues.js';
+import { raiseIssues, resolveIssues } from '../issues.js';
 import { diffOrder } from './diff.js';
 import { projectOrder } from '../mapping/orders.js';
 import { land } from './ledger.js';
@@ -17,10 +16,9 @@ import { countPending } from '../plan.js';
 import { findUncertain, settleMissing, type Uncertain } from '../uncertain.js';
 import { mapLimit } from '../map-limit.js';
 import { startLook } from '../net-marks.js';
-
-const BATCH = 100;
-const CONCURRENCY = 8;
-const MAX_TRANSIENT_STREAK = 10;
+import {
+  asConnectorError, commitOutcomes, deletePending, pendingPages, SEND_CONCURRENCY, SendTally, type CommitHooks, type WriteOutcome,
+} from '../send-common.js';
 
 export interface OrderSendSummary {
   entity: 'orders';
@@ -50,10 +48,15 @@ interface PendingRow {
   forced: boolean | null;
 }
 
-type Outcome =
-  | { row: PendingRow; ok: true; kind: 'created' | 'updated'; ack: Order; externalId: string }
-  | { row: PendingRow; ok: true; kind: 'in_sync' }
-  | { row: PendingRow; ok: false; error: ConnectorError };
+type Outcome = WriteOutcome<PendingRow, Order>;
+
+/** What an order send says about its writes; an order forwarded lands there (its reservations end when that stock is read). */
+const commitHooks = (db: JobContext['hub']['db'], conn: LoadedConnection): CommitHooks<PendingRow, Order> => ({
+  entity: 'order',
+  conflict: (o) => `${conn.name} answered the create of order ${o.row.data.number} with id ${o.externalId}, which is already bound to another order`,
+  failure: (o) => `${o.row.external_id ? 'Update' : 'Forward'} of order ${o.row.data.number} to ${conn.name} failed: ${o.error.message}`,
+  afterWritten: (tx, rows) => land(db, tx, rows.filter((r) => r.created).map((r) => r.record_id), conn.id),
+});
 
 /**
  * Send of orders to one connection: on a fulfilling connection (absorb.orders), the
@@ -75,22 +78,17 @@ export async function sendOrders(ctx: JobContext, conn: LoadedConnection, all: L
   const total = await countPending(db, conn.id, 'order');
   let done = 0;
   ctx.progress('send', 'send', 0, total);
-  let after = '00000000-0000-0000-0000-000000000000';
-  let transientStreak = 0;
-  for (;;) {
-    await ctx.checkpoint();
-    // The page first, alone: one range of the (connection, equivalence) index, whatever the planner's statistics say.
-    const page = await db.rows<{ equivalence_id: string }>(sql`select equivalence_id from pending_changes
-      where connection_id = ${conn.id} and equivalence_id > ${after}::uuid order by equivalence_id limit ${BATCH}`);
-    if (page.length === 0) break;
-    after = page[page.length - 1].equivalence_id;
+  const tally = new SendTally();
+  const hooks = commitHooks(db, conn);
+  let waiting = 0;
+  for await (const page of pendingPages(ctx, conn.id)) {
     const rows = await db.rows<PendingRow>(sql`
       select pc.equivalence_id, pc.op, e.external_id, e.ack, e.create_attempted_at, r.id as record_id, r.data, f.forced
       from pending_changes pc
       join equivalences e on e.id = pc.equivalence_id
       join records r on r.id = pc.record_id
       left join order_forwards f on f.connection_id = e.connection_id and f.order_record_id = e.record_id
-      where pc.equivalence_id = any(${uuidArray(page.map((p) => p.equivalence_id))}) and e.entity = 'order'
+      where pc.equivalence_id = any(${uuidArray(page)}) and e.entity = 'order'
       order by pc.equivalence_id`);
     if (rows.length === 0) continue;
     done += rows.length;
@@ -112,7 +110,7 @@ export async function sendOrders(ctx: JobContext, conn: LoadedConnection, all: L
     await holdBack(ctx, conn, held, cancelled);
     summary.held += held.length;
     summary.dropped += cancelled.length;
-    summary.failed += uncertain.length;
+    waiting += uncertain.length;
 
     if (creates.length > 0) {
       await db.rows(sql`update equivalences set create_attempted_at = now()
@@ -122,23 +120,12 @@ export async function sendOrders(ctx: JobContext, conn: LoadedConnection, all: L
       ...creates.map((c) => () => createOne(connector, c.row, c.view)),
       ...updates.map((row) => () => updateOne(connector, conn, row)),
     ];
-    const outcomes = await mapLimit(work, CONCURRENCY, (fn) => fn());
-    await commitOutcomes(ctx, conn, outcomes);
-    for (const o of outcomes) {
-      if (o.ok) {
-        transientStreak = 0;
-        if (o.kind === 'created') summary.forwarded++;
-        else if (o.kind === 'updated') summary.updated++;
-        else summary.inSync++;
-      } else {
-        summary.failed++;
-        if (o.error.kind === 'config' || o.error.kind === 'auth') throw o.error;
-        transientStreak = o.error.retryable ? transientStreak + 1 : 0;
-        if (transientStreak >= MAX_TRANSIENT_STREAK) throw o.error;
-      }
-    }
+    const outcomes = await mapLimit(work, SEND_CONCURRENCY, (fn) => fn());
+    await commitOutcomes(ctx, conn, outcomes, hooks);
+    tally.count(outcomes);
     ctx.progress('send', 'send', done, Math.max(total, done));
   }
+  Object.assign(summary, { forwarded: tally.created, updated: tally.updated, inSync: tally.inSync, failed: tally.failed + waiting });
   summary.durationMs = Date.now() - started;
   summary.perSecond = Math.round((summary.forwarded + summary.updated) / Math.max(0.001, summary.durationMs / 1000));
   return summary;
@@ -176,10 +163,6 @@ async function updateOne(connector: Connector, conn: LoadedConnection, row: Pend
   }
 }
 
-function asConnectorError(err: unknown): ConnectorError {
-  return err instanceof ConnectorError ? err : new ConnectorError('bug', 'Unexpected error while writing', String(err));
-}
-
 /** Forwards that wait for their lines (an issue says which), and forwards of orders cancelled before they were sent. */
 async function holdBack(
   ctx: JobContext, conn: LoadedConnection, held: { row: PendingRow; lines: TargetLine[] }[], cancelled: PendingRow[],
@@ -205,71 +188,6 @@ async function holdBack(
         and id = any(${uuidArray(cancelled.map((r) => r.equivalence_id))})`, tx);
     }
   });
-}
-
-async function commitOutcomes(ctx: JobContext, conn: LoadedConnection, outcomes: Outcome[]): Promise<void> {
-  const { db } = ctx.hub;
-  const written = outcomes.filter((o): o is Extract<Outcome, { kind: 'created' | 'updated' }> => o.ok && o.kind !== 'in_sync');
-  const inSync = outcomes.filter((o) => o.ok && o.kind === 'in_sync').map((o) => o.row.equivalence_id);
-  const failed = outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
-  if (outcomes.length === 0) return;
-  await db.tx(async (tx) => {
-    if (written.length > 0) {
-      const rows = written.map((o) => ({
-        id: o.row.equivalence_id, record_id: o.row.record_id, external_id: o.externalId, ack: o.ack, fingerprint: fingerprint(o.ack),
-        created: o.kind === 'created',
-      }));
-      // An answer naming an order this connection already holds for another record: a conflict, never a second binding.
-      const taken = new Set((await db.rows<{ external_id: string }>(sql`
-        select external_id from equivalences where connection_id = ${conn.id} and entity = 'order'
-          and external_id = any(${textArray(rows.map((r) => r.external_id))})
-          and id <> all(${uuidArray(rows.map((r) => r.id))})`, tx)).map((r) => r.external_id));
-      const ok = rows.filter((r) => !taken.has(r.external_id));
-      await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
-          status = 'live', create_attempted_at = null, last_seen_at = now(), updated_at = now()
-        from jsonb_to_recordset(${JSON.stringify(ok)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
-        where e.id = x.id`, tx);
-      await deletePending(ctx, ok.map((r) => r.id), tx);
-      await resolveIssues(db, conn.id, 'send', ok.map((r) => ({ equivalenceId: r.id })), tx);
-      await land(db, tx, ok.filter((r) => r.created).map((r) => r.record_id), conn.id);
-      const conflicts = written.filter((o) => taken.has(o.externalId));
-      await raiseIssues(db, conflicts.map((o) => ({
-        connectionId: conn.id, recordId: o.row.record_id, equivalenceId: o.row.equivalence_id, entity: 'order' as const,
-        externalId: null, severity: 'error' as const, code: 'conflict', origin: 'send' as const, key: 'conflict',
-        message: `${conn.name} answered the create of order ${o.row.data.number} with id ${o.externalId}, which is already bound to another order`,
-      })), tx);
-    }
-    if (inSync.length > 0) {
-      await deletePending(ctx, inSync, tx);
-      await db.rows(sql`update equivalences set status = 'live', updated_at = now()
-        where status in ('pending_update', 'error') and external_id is not null and id = any(${uuidArray(inSync)})`, tx);
-    }
-    if (failed.length > 0) {
-      const rows = failed.map((o) => ({
-        id: o.row.equivalence_id, error: o.error.message,
-        certain: o.row.external_id === null && !o.error.retryable && o.error.kind !== 'bug',
-      }));
-      await db.rows(sql`update pending_changes p set attempts = attempts + 1, last_error = x.error
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, error text, certain boolean)
-        where p.equivalence_id = x.id`, tx);
-      await db.rows(sql`update equivalences e set status = 'error',
-          create_attempted_at = case when x.certain then null else e.create_attempted_at end, updated_at = now()
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(id uuid, error text, certain boolean)
-        where e.id = x.id`, tx);
-      const issues: NewIssue[] = failed.map((o) => ({
-        connectionId: conn.id, recordId: o.row.record_id, equivalenceId: o.row.equivalence_id, entity: 'order',
-        severity: 'error', code: `send_${o.error.kind}`, origin: 'send', key: 'send',
-        message: `${o.row.external_id ? 'Update' : 'Forward'} of order ${o.row.data.number} to ${conn.name} failed: ${o.error.message}`,
-        details: { detail: o.error.detail },
-      }));
-      await raiseIssues(db, issues, tx);
-    }
-  });
-}
-
-async function deletePending(ctx: JobContext, ids: string[], tx: Orm): Promise<void> {
-  if (ids.length === 0) return;
-  await ctx.hub.db.rows(sql`delete from pending_changes where equivalence_id = any(${uuidArray(ids)})`, tx);
 }
 
 /** Plans the forwarding of every order from another connection that this fulfilling connection was never given. */
