@@ -333,6 +333,140 @@ describe('web panel (pglite, headless Chromium)', () => {
     await shot('18-troubleshoot');
   });
 
+  it('clears a field error as soon as that field is edited, on every tab', async () => {
+    await goto('Connections');
+    await card('Shop B').getByRole('button', { name: 'Settings of Shop B' }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings of Shop B' });
+    await settings.waitFor();
+    // An error the panel finds itself...
+    await settings.getByRole('tab', { name: 'Price & stock' }).click();
+    const margin = settings.getByLabel('Margin');
+    await margin.fill('abc');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText('A number is needed here.').waitFor();
+    expect(await margin.getAttribute('aria-invalid')).toBe('true');
+    await margin.fill('20');
+    await settings.getByText('A number is needed here.').waitFor({ state: 'detached' });
+    expect(await margin.getAttribute('aria-invalid')).toBeNull();
+    // ...and one the hub answers, on another tab: it stays while the value is unchanged, and goes with the first edit.
+    await settings.getByRole('tab', { name: 'Schedule' }).click();
+    const every = settings.getByLabel('Orders every');
+    await every.fill('fast');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    const hubError = settings.getByText('"fast" is not an interval');
+    await hubError.waitFor();
+    await settings.getByRole('tab', { name: 'Clocks' }).click();
+    await settings.getByRole('tab', { name: 'Schedule' }).click();
+    expect(await hubError.count()).toBe(1);
+    await every.fill('fas');
+    await hubError.waitFor({ state: 'detached' });
+    expect(await settings.locator('.field-error').count()).toBe(0);
+    expect(await every.inputValue()).toBe('fas');
+    await settings.getByRole('button', { name: 'Cancel' }).click();
+    await settings.waitFor({ state: 'detached' });
+    const conn = (await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items.find((c: { name: string }) => c.name === 'Shop B');
+    expect(conn.settings.schedule.orders.every).toBe('2m');
+  });
+
+  it('edits mapping groups on the Groups tab: create, edit, a bad set named under its field, preview, delete and a refused delete', async () => {
+    const shopB = (await hub.api('GET', '/api/connections', undefined, TOKEN)).body.items.find((c: { name: string }) => c.name === 'Shop B');
+    const groupsOf = async () => (await hub.api('GET', `/api/connections/${shopB.id}/mapping-groups`, undefined, TOKEN)).body.items as Array<Record<string, unknown>>;
+    expect(await groupsOf()).toEqual([]);
+    await goto('Connections');
+    await card('Shop B').getByRole('button', { name: 'Settings of Shop B' }).click();
+    const settings = page.getByRole('dialog', { name: 'Settings of Shop B' });
+    await settings.waitFor();
+    await settings.getByRole('tab', { name: 'Groups' }).click();
+    await settings.getByText('No mapping groups yet').waitFor();
+    const row = (name: string) => settings.locator(`tr[data-group="${name}"]`);
+    const fieldError = (label: string) => settings.locator('.field', { has: page.getByLabel(label, { exact: true }) }).locator('.field-error');
+
+    // Create: the placeholders the hub knows are offered as hints.
+    await settings.getByRole('button', { name: 'New group' }).click();
+    const hints = await settings.locator('.field', { has: page.getByLabel('Title template') }).textContent();
+    for (const p of ['{brand}', '{title}', '{size}']) expect(hints).toContain(p);
+    await settings.getByLabel('Group name').fill('Audio');
+    await settings.getByLabel('Selects', { exact: true }).fill('of brand "Orbit Audio"');
+    await settings.getByLabel('Priority').fill('2');
+    await settings.getByLabel('Title template').fill('{brand} {title}');
+    await settings.getByLabel(/^Attributes and field overrides/).fill('{ "fields": { "deliveryDays": 4 } }');
+    await settings.getByRole('button', { name: 'Create group' }).click();
+    await row('Audio').waitFor();
+    expect(await groupsOf()).toEqual([{ name: 'Audio', select: 'of brand "Orbit Audio"', priority: 2, overrides: [], title: '{brand} {title}', fields: { deliveryDays: 4 }, rank: 1 }]);
+
+    // Edit: rename it and raise its priority.
+    await row('Audio').getByRole('button', { name: 'Edit group Audio' }).click();
+    expect(await settings.getByLabel('Group name').inputValue()).toBe('Audio');
+    expect(JSON.parse(await settings.getByLabel(/^Attributes and field overrides/).inputValue())).toEqual({ fields: { deliveryDays: 4 } });
+    await settings.getByLabel('Group name').fill('Orbit');
+    await settings.getByLabel('Priority').fill('5');
+    await settings.getByRole('button', { name: 'Save group' }).click();
+    await row('Orbit').waitFor();
+    expect(await row('Audio').count()).toBe(0);
+    expect(await groupsOf()).toEqual([expect.objectContaining({ name: 'Orbit', priority: 5, select: 'of brand "Orbit Audio"', fields: { deliveryDays: 4 } })]);
+
+    // A set the hub does not understand: its 400 shows under Selects, the rest stays as typed, and an edit clears it.
+    await settings.getByRole('button', { name: 'New group' }).click();
+    await settings.getByLabel('Group name').fill('Shoes');
+    await settings.getByLabel('Selects', { exact: true }).fill('of nonsense x');
+    await settings.getByLabel('Title template').fill('{title} shoes');
+    await settings.getByRole('button', { name: 'Create group' }).click();
+    await fieldError('Selects').waitFor();
+    expect(await fieldError('Selects').textContent()).toContain('"of nonsense x" is not understood');
+    expect(await settings.locator('.field-error').count()).toBe(1);
+    expect(await settings.getByLabel('Group name').inputValue()).toBe('Shoes');
+    expect(await settings.getByLabel('Title template').inputValue()).toBe('{title} shoes');
+    expect((await groupsOf()).map((g) => g.name)).toEqual(['Orbit']);
+    await fieldError('Selects').evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await shot('15d-settings-groups');
+    await settings.getByLabel('Selects', { exact: true }).fill('tagged shoes');
+    await fieldError('Selects').waitFor({ state: 'detached' });
+    // It wins over the other group, so it is consulted first whatever the priorities.
+    await settings.getByRole('switch', { name: 'Orbit', exact: true }).check();
+    await settings.getByRole('button', { name: 'Create group' }).click();
+    await row('Shoes').waitFor();
+    expect(await settings.locator('tr[data-group]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-group')))).toEqual(['Shoes', 'Orbit']);
+    expect(await groupsOf()).toEqual([
+      expect.objectContaining({ name: 'Shoes', select: 'tagged shoes', overrides: ['Orbit'], priority: 0, title: '{title} shoes', rank: 1 }),
+      expect.objectContaining({ name: 'Orbit', rank: 2 }),
+    ]);
+
+    // The preview names the group behind the title.
+    const target = [...a.products.values()][10];
+    await settings.getByLabel('Product SKU or id').fill(target.sku as string);
+    await settings.getByRole('button', { name: 'Preview' }).click();
+    const title = settings.getByRole('region', { name: 'Listing preview' }).locator('tr[data-path="title"]');
+    await title.waitFor();
+    expect(await title.textContent()).toContain('Orbit Audio Orbit Yoga Mat, new edition');
+    expect(await title.textContent()).toContain('mapping group "Orbit"');
+    // Shop B has the product already: a send would change its title, and the row says so.
+    expect(await title.locator('.tag').textContent()).toBe('changes');
+    await shot('15e-settings-groups-preview');
+
+    // Deleting a group another overrides is refused, with the hub's reason.
+    await row('Orbit').getByRole('button', { name: 'Delete group Orbit' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete the group Orbit?' });
+    await confirm.getByRole('button', { name: 'Delete group' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await settings.getByText('mapping group "Shoes" overrides "Orbit": change it first').waitFor();
+    expect((await groupsOf()).map((g) => g.name)).toEqual(['Shoes', 'Orbit']);
+
+    // Cancelling the confirmation deletes nothing; confirming deletes.
+    await row('Shoes').getByRole('button', { name: 'Delete group Shoes' }).click();
+    await page.getByRole('dialog', { name: 'Delete the group Shoes?' }).getByRole('button', { name: 'Cancel' }).click();
+    expect(await row('Shoes').count()).toBe(1);
+    await row('Shoes').getByRole('button', { name: 'Delete group Shoes' }).click();
+    await page.getByRole('dialog', { name: 'Delete the group Shoes?' }).getByRole('button', { name: 'Delete group' }).click();
+    await row('Shoes').waitFor({ state: 'detached' });
+    expect((await groupsOf()).map((g) => g.name)).toEqual(['Orbit']);
+    await row('Orbit').getByRole('button', { name: 'Delete group Orbit' }).click();
+    await page.getByRole('dialog', { name: 'Delete the group Orbit?' }).getByRole('button', { name: 'Delete group' }).click();
+    await settings.getByText('No mapping groups yet').waitFor();
+    expect(await groupsOf()).toEqual([]);
+    await settings.getByRole('button', { name: 'Cancel' }).click();
+    await settings.waitFor({ state: 'detached' });
+  });
+
   it('never interprets product data as HTML', async () => {
     await goto('Products');
     const row = page.locator('tbody tr', { hasText: 'Bold' });

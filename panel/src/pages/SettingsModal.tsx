@@ -8,6 +8,7 @@ import { toast } from '../ui/Toast';
 import { dateTime, money } from '../format';
 import { generateKey } from './AddConnection';
 import { ConnectionAvatar, kindLabel } from './Connections';
+import { MappingGroupsTab } from './MappingGroupsTab';
 
 const PRODUCT_FIELDS: Array<[string, string]> = [
   ['title', 'Title'], ['description', 'Description'], ['brand', 'Brand'], ['mpn', 'MPN'], ['model', 'Model'], ['url', 'URL'],
@@ -20,9 +21,9 @@ const VARIATION_FIELDS: Array<[string, string]> = [
   ['price', 'Price'], ['stock', 'Stock'], ['barcode', 'Barcode'], ['size', 'Size'], ['color', 'Color'], ['images', 'Images'], ['videos', 'Videos'],
 ];
 
-type Tab = 'general' | 'fields' | 'absorb' | 'rules' | 'listing' | 'schedule' | 'clocks';
+type Tab = 'general' | 'fields' | 'absorb' | 'rules' | 'listing' | 'groups' | 'schedule' | 'clocks';
 
-/** The listing rules the form edits (engine/mapping/schema.ts); category maps, attributes and groups stay with the API. */
+/** The listing rules the form edits (engine/mapping/schema.ts); mapping groups have their own tab (MappingGroupsTab). */
 interface ListingRules {
   defaultCategory?: string; requireCategory?: boolean; deliveryDays?: number;
   currency?: { code?: string; priceListTag?: string };
@@ -70,9 +71,11 @@ export function applyPriceRule(amount: number, rule: Settings['price']): number 
   return Math.round(raw * 100) / 100;
 }
 
-/** The settings window: per-field detect/write, absorb, price and stock rules, listing rules, schedule, key and clocks. */
+/** The settings window: per-field detect/write, absorb, price and stock rules, listing rules, mapping groups, schedule, key and clocks. */
 export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => void }) {
   const [tab, setTab] = useState<Tab>('general');
+  const [groupsOpened, setGroupsOpened] = useState(false);
+  if (tab === 'groups' && !groupsOpened) setGroupsOpened(true);
   // Order fields and thresholds only where this hub's settings have them (its settings schema is strict).
   const known = c.settings.fields ?? {};
   const thresholdsNow = c.settings.thresholds as Thresholds | undefined;
@@ -130,6 +133,8 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
   const [newKey, setNewKey] = useState(false);
 
   const err = (f: string) => (error?.field === f ? error.message : undefined);
+  /** A field's error, cleared as soon as the field is edited: an old error must not sit under a corrected value. */
+  const at = (f: string) => ({ error: err(f), onEdit: () => setError((e) => (e?.field === f ? null : e)) });
 
   const save = async () => {
     setError(null);
@@ -285,7 +290,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
           <button type="button" className="btn btn-primary" onClick={save} disabled={busy}>{busy ? 'Saving…' : 'Save settings'}</button>
         </>}>
         <Tabs label="Settings sections" value={tab} onChange={setTab} tabs={[
-          ['general', 'General'], ['fields', 'Fields'], ['absorb', 'Absorb'], ['rules', 'Price & stock'], ['listing', 'Listing'],
+          ['general', 'General'], ['fields', 'Fields'], ['absorb', 'Absorb'], ['rules', 'Price & stock'], ['listing', 'Listing'], ['groups', 'Groups'],
           ...(schedule ? [['schedule', 'Schedule'] as [Tab, string]] : []), ['clocks', 'Clocks'],
         ]} />
         <div className="tab-panel" role="tabpanel">
@@ -296,22 +301,22 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
               {generalError && !['name', 'config.productsUrl', 'config.ordersUrl', 'config.key'].includes(generalError.field ?? '') && (
                 <div className="callout callout-error" role="alert"><Icon name="error" size={16} />{generalError.message}</div>
               )}
-              <Field label="Name" error={err('name')}>{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
+              <Field label="Name" {...at('name')}>{(p) => <input {...p} value={name} onChange={(e) => setName(e.target.value)} />}</Field>
               {isCustom && (
                 <>
-                  <Field label="Products URL" error={err('config.productsUrl')}>
+                  <Field label="Products URL" {...at('config.productsUrl')}>
                     {(p) => <input {...p} type="url" value={String(config.productsUrl ?? '')} onChange={(e) => setConfig({ ...config, productsUrl: e.target.value })} spellCheck={false} />}
                   </Field>
-                  <Field label="Orders URL" error={err('config.ordersUrl')}>
+                  <Field label="Orders URL" {...at('config.ordersUrl')}>
                     {(p) => <input {...p} type="url" value={String(config.ordersUrl ?? '')} onChange={(e) => setConfig({ ...config, ordersUrl: e.target.value })} spellCheck={false} />}
                   </Field>
-                  <Field label="Connection key" error={err('config.key')}
+                  <Field label="Connection key" {...at('config.key')}
                     help={newKey ? 'New key: paste it into the storefront before the next job, or the store will be refused.' : 'The storefront sends this key back with every answer. Generate a new one to re-authenticate.'}>
                     {(p) => (
                       <div className="input-group">
                         <input {...p} className="mono" value={String(config.key ?? '')} onChange={(e) => setConfig({ ...config, key: e.target.value })} spellCheck={false} />
                         <CopyButton value={String(config.key ?? '')} label="Copy key" />
-                        <button type="button" className="btn" onClick={() => { setConfig({ ...config, key: generateKey() }); setNewKey(true); }}><Icon name="key" size={16} />New key</button>
+                        <button type="button" className="btn" onClick={() => { setConfig({ ...config, key: generateKey() }); setNewKey(true); at('config.key').onEdit(); }}><Icon name="key" size={16} />New key</button>
                       </div>
                     )}
                   </Field>
@@ -379,13 +384,13 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
               <fieldset className="fieldset">
                 <legend>Price rule</legend>
                 <div className="form-row">
-                  <Field label="Margin" error={err('settings.price.marginPercent')}>
+                  <Field label="Margin" {...at('settings.price.marginPercent')}>
                     {(p) => <div className="input-suffix"><input {...p} inputMode="decimal" value={price.marginPercent} onChange={(e) => setPrice({ ...price, marginPercent: e.target.value })} /><span>%</span></div>}
                   </Field>
-                  <Field label="Fixed add" error={err('settings.price.add')}>
+                  <Field label="Fixed add" {...at('settings.price.add')}>
                     {(p) => <input {...p} inputMode="decimal" value={price.add} onChange={(e) => setPrice({ ...price, add: e.target.value })} />}
                   </Field>
-                  <Field label="Rounding" error={err('settings.price.round')}>
+                  <Field label="Rounding" {...at('settings.price.round')}>
                     {(p) => (
                       <select {...p} value={price.round} onChange={(e) => setPrice({ ...price, round: e.target.value as Settings['price']['round'] })}>
                         <option value="none">To the cent</option>
@@ -400,10 +405,10 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
               <fieldset className="fieldset">
                 <legend>Stock rule</legend>
                 <div className="form-row">
-                  <Field label="Safety buffer" help="Units held back from this platform." error={err('settings.stock.buffer')}>
+                  <Field label="Safety buffer" help="Units held back from this platform." {...at('settings.stock.buffer')}>
                     {(p) => <input {...p} inputMode="numeric" value={stock.buffer} onChange={(e) => setStock({ ...stock, buffer: e.target.value })} />}
                   </Field>
-                  <Field label="Show at most" help="Leave empty for no maximum." error={err('settings.stock.max')}>
+                  <Field label="Show at most" help="Leave empty for no maximum." {...at('settings.stock.max')}>
                     {(p) => <input {...p} inputMode="numeric" value={stock.max} placeholder="No maximum" onChange={(e) => setStock({ ...stock, max: e.target.value })} />}
                   </Field>
                 </div>
@@ -413,16 +418,16 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                 <fieldset className="fieldset">
                   <legend>Thresholds</legend>
                   <div className="form-row">
-                    <Field label="Low stock at or below" error={err('settings.thresholds.lowStock')}>
+                    <Field label="Low stock at or below" {...at('settings.thresholds.lowStock')}>
                       {(p) => <input {...p} inputMode="numeric" value={thresholds.lowStock} onChange={(e) => setThresholds({ ...thresholds, lowStock: e.target.value })} />}
                     </Field>
-                    <Field label="Low price below" error={err('settings.thresholds.lowPrice')}>
+                    <Field label="Low price below" {...at('settings.thresholds.lowPrice')}>
                       {(p) => <input {...p} inputMode="decimal" value={thresholds.lowPrice} onChange={(e) => setThresholds({ ...thresholds, lowPrice: e.target.value })} />}
                     </Field>
-                    <Field label="Bad price at or below" error={err('settings.thresholds.badPrice')}>
+                    <Field label="Bad price at or below" {...at('settings.thresholds.badPrice')}>
                       {(p) => <input {...p} inputMode="decimal" value={thresholds.badPrice} onChange={(e) => setThresholds({ ...thresholds, badPrice: e.target.value })} />}
                     </Field>
-                    <Field label="Mass-delete guard" help="A rescan that would mark more than this share gone marks nothing." error={err('settings.thresholds.massDeleteShare')}>
+                    <Field label="Mass-delete guard" help="A rescan that would mark more than this share gone marks nothing." {...at('settings.thresholds.massDeleteShare')}>
                       {(p) => <div className="input-suffix"><input {...p} inputMode="numeric" value={thresholds.massDeleteShare} onChange={(e) => setThresholds({ ...thresholds, massDeleteShare: e.target.value })} /><span>%</span></div>}
                     </Field>
                   </div>
@@ -433,14 +438,14 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
 
           {tab === 'listing' && (
             <div className="form">
-              <p className="muted small intro">How products are listed on {c.name}. Mapping groups are set through the API (see the README&apos;s Listing rules).</p>
+              <p className="muted small intro">How products are listed on {c.name}. Mapping groups are on the Groups tab.</p>
               <fieldset className="fieldset">
                 <legend>Category and delivery</legend>
                 <div className="form-row">
-                  <Field label="Default category" help="For products no category rule maps. Empty: none." error={err('settings.defaultCategory')}>
+                  <Field label="Default category" help="For products no category rule maps. Empty: none." {...at('settings.defaultCategory')}>
                     {(p) => <input {...p} value={listing.defaultCategory} onChange={(e) => setListing({ ...listing, defaultCategory: e.target.value })} />}
                   </Field>
-                  <Field label="Delivery days" help="Sent for products that have none. Empty: none." error={err('settings.deliveryDays')}>
+                  <Field label="Delivery days" help="Sent for products that have none. Empty: none." {...at('settings.deliveryDays')}>
                     {(p) => <input {...p} inputMode="numeric" value={listing.deliveryDays} onChange={(e) => setListing({ ...listing, deliveryDays: e.target.value })} />}
                   </Field>
                 </div>
@@ -453,10 +458,10 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
               <fieldset className="fieldset">
                 <legend>Currency</legend>
                 <div className="form-row">
-                  <Field label="Currency of this connection" help="ISO code, e.g. USD. Prices in another currency are converted with your rates." error={err('settings.currency.code')}>
+                  <Field label="Currency of this connection" help="ISO code, e.g. USD. Prices in another currency are converted with your rates." {...at('settings.currency.code')}>
                     {(p) => <input {...p} className="mono" value={listing.currencyCode} placeholder="As the hub price" onChange={(e) => setListing({ ...listing, currencyCode: e.target.value })} spellCheck={false} />}
                   </Field>
-                  <Field label="Price list" help="The hub price tag shown here. Empty: the default one." error={err('settings.currency.priceListTag')}>
+                  <Field label="Price list" help="The hub price tag shown here. Empty: the default one." {...at('settings.currency.priceListTag')}>
                     {(p) => <input {...p} value={listing.priceListTag} placeholder="default" onChange={(e) => setListing({ ...listing, priceListTag: e.target.value })} spellCheck={false} />}
                   </Field>
                 </div>
@@ -464,7 +469,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
               <fieldset className="fieldset">
                 <legend>Publishing and matching</legend>
                 <div className="form-row">
-                  <Field label="New listings start" error={err('settings.publish.newRecords')}>
+                  <Field label="New listings start" {...at('settings.publish.newRecords')}>
                     {(p) => (
                       <select {...p} value={listing.newRecords} onChange={(e) => setListing({ ...listing, newRecords: e.target.value as typeof listing.newRecords })}>
                         <option value="hub">As the hub record</option>
@@ -473,7 +478,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                       </select>
                     )}
                   </Field>
-                  <Field label="Recognise listings by" help="How a listing found here is bound to a hub record." error={err('settings.matching.by')}>
+                  <Field label="Recognise listings by" help="How a listing found here is bound to a hub record." {...at('settings.matching.by')}>
                     {(p) => (
                       <select {...p} value={listing.matchBy} onChange={(e) => setListing({ ...listing, matchBy: e.target.value as typeof listing.matchBy })}>
                         <option value="sku">SKU</option>
@@ -488,12 +493,15 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                 <Switch checked={listing.lookupBeforeCreate} onChange={(v) => setListing({ ...listing, lookupBeforeCreate: v })} label="Look up before creating"
                   help={`Before the first creates of a send, read ${c.name}'s listing and bind matches instead of creating them.`} />
               </fieldset>
-              <Field label="Category table, platform categories, attributes and order defaults (JSON)" error={advancedError}
+              <Field label="Category table, platform categories, attributes and order defaults (JSON)" error={advancedError} onEdit={() => { if (advancedError) setError(null); }}
                 help={<>Keys: {ADVANCED_KEYS.join(', ')}. For example {'{ "categoryMap": [{ "category": "Kitchen", "to": "Home/Kitchen" }] }'}. A key left out is removed.</>}>
                 {(p) => <textarea {...p} className="mono" rows={8} value={advanced} onChange={(e) => setAdvanced(e.target.value)} spellCheck={false} />}
               </Field>
             </div>
           )}
+
+          {/* Kept mounted once opened, so a half-typed group survives a look at another tab. */}
+          {(tab === 'groups' || groupsOpened) && <div hidden={tab !== 'groups'}><MappingGroupsTab c={c} /></div>}
 
           {tab === 'schedule' && schedule && (
             <div className="form">
@@ -501,7 +509,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
               <Switch checked={schedule.enabled} onChange={(v) => setSchedule({ ...schedule, enabled: v })} label="Run jobs on a schedule"
                 help="Off: jobs run only when started by hand, from the API or by a webhook." />
               <div className="form-row">
-                <Field label="Time zone" help="Of the quiet hours and the cron times, e.g. Europe/Amsterdam." error={err('settings.schedule.timezone')}>
+                <Field label="Time zone" help="Of the quiet hours and the cron times, e.g. Europe/Amsterdam." {...at('settings.schedule.timezone')}>
                   {(p) => <input {...p} value={schedule.timezone} onChange={(e) => setSchedule({ ...schedule, timezone: e.target.value })} spellCheck={false} />}
                 </Field>
               </div>
@@ -509,10 +517,10 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                 help="Jobs set to quiet hours only start inside this window. It may span midnight." />
               {schedule.quiet && (
                 <div className="form-row">
-                  <Field label="Quiet from" error={err('settings.schedule.quietHours.from')}>
+                  <Field label="Quiet from" {...at('settings.schedule.quietHours.from')}>
                     {(p) => <input {...p} type="time" value={schedule.from} onChange={(e) => setSchedule({ ...schedule, from: e.target.value })} />}
                   </Field>
-                  <Field label="Quiet until" error={err('settings.schedule.quietHours.to')}>
+                  <Field label="Quiet until" {...at('settings.schedule.quietHours.to')}>
                     {(p) => <input {...p} type="time" value={schedule.to} onChange={(e) => setSchedule({ ...schedule, to: e.target.value })} />}
                   </Field>
                 </div>
@@ -526,10 +534,10 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
                     <p className="muted small">{what} Next run: {schedule.enabled && j.enabled ? dateTime(next) : 'not scheduled'}.</p>
                     <Switch compact checked={j.enabled} onChange={(v) => setJob(n, { enabled: v })} label={`Run ${label.toLowerCase()} on a schedule`} />
                     <div className="form-row">
-                      <Field label={`${label} every`} help="A number and a unit: 30s, 5m, 8h, 1d." error={err(`settings.schedule.${n}.every`)}>
+                      <Field label={`${label} every`} help="A number and a unit: 30s, 5m, 8h, 1d." {...at(`settings.schedule.${n}.every`)}>
                         {(p) => <input {...p} value={j.every} placeholder="e.g. 5m" onChange={(e) => setJob(n, { every: e.target.value })} spellCheck={false} />}
                       </Field>
-                      <Field label={`${label} at (cron)`} help="Optional; overrides the interval." error={err(`settings.schedule.${n}.cron`)}>
+                      <Field label={`${label} at (cron)`} help="Optional; overrides the interval." {...at(`settings.schedule.${n}.cron`)}>
                         {(p) => <input {...p} className="mono" value={j.cron} placeholder="e.g. 0 3 * * *" onChange={(e) => setJob(n, { cron: e.target.value })} spellCheck={false} />}
                       </Field>
                     </div>

@@ -3,14 +3,17 @@ import { Icon } from './Icon';
 
 export interface FieldProps { id: string; 'aria-invalid'?: boolean; 'aria-describedby'?: string }
 
-/** A labelled input with help text and an error that names what is wrong. */
-export function Field({ label, help, error, children, inline }: {
-  label: ReactNode; help?: ReactNode; error?: string; inline?: boolean; children: (p: FieldProps) => ReactNode;
+/**
+ * A labelled input with help text and an error that names what is wrong. `onEdit` is called when
+ * an input inside it changes (the change event bubbles), so its owner can clear a stale error.
+ */
+export function Field({ label, help, error, children, inline, onEdit }: {
+  label: ReactNode; help?: ReactNode; error?: string; inline?: boolean; children: (p: FieldProps) => ReactNode; onEdit?: () => void;
 }) {
   const id = useId();
   const describedBy = error ? `${id}-err` : help ? `${id}-help` : undefined;
   return (
-    <div className={`field ${error ? 'has-error' : ''} ${inline ? 'field-inline' : ''}`}>
+    <div className={`field ${error ? 'has-error' : ''} ${inline ? 'field-inline' : ''}`} onChange={onEdit}>
       <label className="field-label" htmlFor={id}>{label}</label>
       {children({ id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy })}
       {error ? <span id={`${id}-err`} className="field-error" role="alert">{error}</span>
