@@ -2,8 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { CustomConfig } from './config.js';
-import { sleep, throwIfAborted } from '../abort.js';
-import { backoff, retryAfterMs } from '../retry.js';
+import { throwIfAborted } from '../abort.js';
+import { retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
 
 export const KEY_HEADER = 'x-channelsync-key';
 
@@ -30,11 +30,7 @@ export interface SendOptions {
 }
 
 /** Why one attempt failed and whether another attempt is allowed. */
-interface Failure {
-  error: ConnectorError;
-  /** 'always': the store did not process the request; 'idempotent': only if repeating is harmless; 'never'. */
-  retry: 'always' | 'idempotent' | 'never';
-  waitMs?: number;
+interface Failure extends AttemptFailure {
   notJson?: boolean;
 }
 
@@ -87,9 +83,14 @@ export class CustomClient {
     if (payload !== undefined) headers['content-type'] = 'application/json';
 
     let notJson = 0;
-    for (let attempt = 0; ; attempt++) {
-      throwIfAborted(signal);
-      let failure: Failure;
+    return retrying<unknown, Failure>({
+      retries: maxRetries, baseMs: this.config.retryBaseMs, maxWaitMs: MAX_WAIT_MS, idempotent: opts.idempotent === true, signal,
+      exhausted: (failure, attempt) => attempt >= maxRetries || (failure.notJson === true && ++notJson > NOT_JSON_RETRIES),
+      onRetry: (failure, attempt, waitMs) => log.warn(
+        { method, url, attempt, waitMs, kind: failure.error.kind, detail: failure.error.detail },
+        'custom store request failed, retrying',
+      ),
+    }, async () => {
       try {
         const res = await request(url, {
           method,
@@ -101,29 +102,13 @@ export class CustomClient {
           signal,
         });
         const text = await res.body.text();
-        const outcome = this.interpret(method, url, res.statusCode, res.headers, text, decode);
-        if ('value' in outcome) return outcome.value;
-        failure = outcome;
+        return this.interpret(method, url, res.statusCode, res.headers, text, decode);
       } catch (err) {
         throwIfAborted(signal);
         if (err instanceof ConnectorError) throw err;
-        failure = networkFailure(err, method, url, this.config.timeoutMs);
+        return transportFailure(err, { name: 'the store', url, where: `${method} ${url}`, timeoutMs: this.config.timeoutMs, mayHaveApplied: method === 'POST' });
       }
-
-      if (failure.notJson) notJson++;
-      const allowed =
-        failure.retry === 'always' || (failure.retry === 'idempotent' && opts.idempotent === true);
-      if (!allowed || attempt >= maxRetries || (failure.notJson && notJson > NOT_JSON_RETRIES)) {
-        throw failure.error;
-      }
-      const waitMs = failure.waitMs ?? backoff(attempt, this.config.retryBaseMs);
-      if (waitMs > MAX_WAIT_MS) throw failure.error;
-      log.warn(
-        { method, url, attempt: attempt + 1, waitMs, kind: failure.error.kind, detail: failure.error.detail },
-        'custom store request failed, retrying',
-      );
-      await sleep(waitMs, signal);
-    }
+    });
   }
 
   private interpret(
@@ -239,51 +224,6 @@ export class CustomClient {
     return a.length === b.length && timingSafeEqual(a, b) ? null : 'mismatched';
   }
 }
-
-/** Errors where the request never reached the store, so repeating it cannot duplicate anything. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-function networkFailure(err: unknown, method: string, url: string, timeoutMs: number): Failure {
-  const code = errorCode(err);
-  const detail = `${method} ${url}: ${code ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim();
-  if (code === undefined) {
-    return { retry: 'never', error: new ConnectorError('bug', 'The hub failed to call the store.', detail) };
-  }
-  if (NOT_SENT.has(code)) {
-    return {
-      retry: 'always',
-      error: new ConnectorError('transient', `The hub could not reach the store at ${url}.`, detail),
-    };
-  }
-  const saving = method === 'POST' ? ' The change may or may not have been applied.' : '';
-  if (TIMEOUTS.has(code)) {
-    return {
-      retry: 'idempotent',
-      error: new ConnectorError(
-        'transient',
-        `The store at ${url} did not answer within ${Math.round(timeoutMs / 1000)} s.${saving}`,
-        detail,
-      ),
-    };
-  }
-  return {
-    retry: 'idempotent',
-    error: new ConnectorError('transient', `The connection to the store at ${url} was interrupted.${saving}`, detail),
-  };
-}
-
-function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 3 && e && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-
 
 function snippet(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;

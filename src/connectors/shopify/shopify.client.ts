@@ -1,8 +1,8 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { ShopifyConfig } from './config.js';
-import { sleep } from '../abort.js';
-import { backoff, retryAfterMs } from '../retry.js';
+import { sleep, throwIfAborted } from '../abort.js';
+import { backoff, retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
 
 const MAX_WAIT_MS = 120_000;
 
@@ -43,94 +43,101 @@ export class ShopifyClient {
     const operation = /^\s*(?:query|mutation)\s+(\w+)/.exec(document)?.[1] ?? 'query';
     const payload = JSON.stringify({ query: document, variables });
     const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
+    return retrying<T>({
+      retries: this.config.retries, baseMs: this.config.retryBaseMs, maxWaitMs: MAX_WAIT_MS, idempotent, signal: this.ctx.signal,
+      wait: (f, attempt) => Math.max(f.waitMs ?? backoff(attempt, this.config.retryBaseMs), f.error.kind === 'rate_limited' ? 50 : 0),
+      // A throttled query was not run: it is repeated for as long as the allowance takes to come back (up to two minutes).
+      exhausted: (f, attempt, wait) => (f.error.kind === 'rate_limited' ? Date.now() - started + wait > MAX_WAIT_MS : attempt >= this.config.retries),
+      onRetry: (f, attempt, wait) => this.ctx.log.warn({ operation, attempt, wait, kind: f.error.kind }, 'Shopify request failed, retrying'),
+    }, async (): Promise<{ value: T } | AttemptFailure> => {
       await this.waitForBucket(expectedCost);
-      let error: ConnectorError;
-      let retry: 'always' | 'idempotent' | 'never';
-      let waitMs: number | undefined;
       try {
         const res = await request(this.url, {
           method: 'POST', body: payload, dispatcher: sharedAgent(), signal: this.ctx.signal,
           headers: { 'content-type': 'application/json', accept: 'application/json', 'x-shopify-access-token': this.config.accessToken, 'user-agent': 'channelsync' },
           headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs,
         });
-        const text = await res.body.text();
-        let body: { data?: T; errors?: GqlError[] | string | Record<string, unknown>; extensions?: { cost?: Cost } } | null = null;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = null;
-        }
-        const cost = body?.extensions?.cost;
-        if (cost?.throttleStatus) this.bucket = { available: cost.throttleStatus.currentlyAvailable, restoreRate: cost.throttleStatus.restoreRate, at: Date.now() };
-        const status = res.statusCode;
-        const said = body && typeof body.errors === 'string' ? `: ${body.errors}` : '';
-        const detail = `${operation} -> HTTP ${status} ${text.slice(0, 300)}`;
-        if (status === 200 && body) {
-          const errors = Array.isArray(body.errors) ? body.errors : [];
-          const throttled = errors.find((e) => e.extensions?.code === 'THROTTLED');
-          if (throttled) {
-            const s = cost?.throttleStatus;
-            const need = (cost?.requestedQueryCost ?? 0) - (s?.currentlyAvailable ?? 0);
-            waitMs = s && s.restoreRate > 0 ? Math.ceil((Math.max(need, 1) / s.restoreRate) * 1000) : undefined;
-            error = new ConnectorError('rate_limited', 'Shopify is limiting how much the hub may ask at once; the hub waits for its allowance and goes on.', detail, waitMs);
-            retry = 'always';
-          } else if (errors.length > 0) {
-            const codes = errors.map((e) => e.extensions?.code ?? '').join(',');
-            if (/MAX_COST_EXCEEDED/.test(codes)) {
-              throw new ConnectorError('bug', `The hub asked Shopify for too much in one query (${operation}).`, detail);
-            }
-            if (/ACCESS_DENIED/.test(codes)) {
-              throw new ConnectorError('auth', `The Shopify app's token lacks a permission ${operation} needs: ${errors[0].message}. Add the scope to the app and reinstall it.`, detail);
-            }
-            if (/INTERNAL_SERVER_ERROR/.test(codes)) {
-              error = new ConnectorError('transient', `Shopify failed while handling ${operation}; the hub will try again later.`, detail);
-              retry = 'idempotent';
-            } else {
-              throw new ConnectorError('config', `Shopify did not accept the hub's ${operation} request: ${errors[0].message}. Check apiVersion (the hub speaks 2024-10).`, detail);
-            }
-          } else if (body.data === undefined || body.data === null) {
-            throw new ConnectorError('invalid_data', `Shopify answered ${operation} without data.`, detail);
-          } else {
-            return body.data;
-          }
-        } else if (status === 200) {
-          error = new ConnectorError('invalid_data', `Shopify answered ${operation} with something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, detail);
-          retry = 'idempotent';
-        } else if (status === 429) {
-          waitMs = retryAfterMs(res.headers['retry-after']);
-          error = new ConnectorError('rate_limited', 'Shopify is limiting how fast the hub may call it; the hub will try again later.', detail, waitMs ?? this.config.retryBaseMs);
-          retry = 'always';
-        } else if (status === 401) {
-          throw new ConnectorError('auth', `Shopify refused the access token (HTTP 401${said}). The app may have been uninstalled or its token revoked: paste a new Admin API access token in the connection settings.`, detail);
-        } else if (status === 403) {
-          throw new ConnectorError('auth', `Shopify refused the request (HTTP 403${said}). The app's token lacks a permission: check its Admin API scopes.`, detail);
-        } else if (status === 402 || status === 423) {
-          throw new ConnectorError('config', `Shopify says the shop is ${status === 402 ? 'frozen (its plan is unpaid)' : 'locked'} (HTTP ${status}); nothing can be synced until it is active again.`, detail);
-        } else if (status === 404) {
-          throw new ConnectorError('config', `There is no Shopify Admin API at ${this.url} (HTTP 404). Check shopUrl and apiVersion.`, detail);
-        } else if (status >= 500) {
-          waitMs = retryAfterMs(res.headers['retry-after']);
-          error = new ConnectorError('transient', `Shopify is having problems (HTTP ${status}); the hub will try again later.`, detail, waitMs);
-          retry = 'idempotent';
-        } else {
-          throw new ConnectorError('invalid_data', `Shopify refused ${operation} (HTTP ${status}${said}).`, detail);
-        }
+        return this.interpret<T>(operation, res.statusCode, res.headers, await res.body.text());
       } catch (err) {
-        if (err instanceof ConnectorError || this.ctx.signal.aborted) throw err;
-        const code = (err as { code?: string }).code ?? '';
-        error = new ConnectorError('transient', `The hub could not reach Shopify at ${this.config.shopUrl}.`, `${operation}: ${code} ${(err as Error).message}`);
-        retry = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(code) ? 'always' : 'idempotent';
+        throwIfAborted(this.ctx.signal);
+        if (err instanceof ConnectorError) throw err;
+        return transportFailure(err, { name: 'Shopify', url: this.config.shopUrl, where: operation, timeoutMs: this.config.timeoutMs });
       }
-      const allowed = retry === 'always' || (retry === 'idempotent' && idempotent);
-      const wait = Math.max(waitMs ?? backoff(attempt, this.config.retryBaseMs), error.kind === 'rate_limited' ? 50 : 0);
-      // A throttled query was not run: it is repeated for as long as the allowance takes to come back (up to two minutes).
-      const exhausted = error.kind === 'rate_limited' ? Date.now() - started + wait > MAX_WAIT_MS : attempt >= this.config.retries;
-      if (!allowed || exhausted || wait > MAX_WAIT_MS) throw error;
-      this.ctx.log.warn({ operation, attempt: attempt + 1, wait, kind: error.kind }, 'Shopify request failed, retrying');
-      await sleep(wait, this.ctx.signal);
+    });
+  }
+
+  /** One answer: its data, a failure worth another attempt, or (thrown) one that is not. */
+  private interpret<T>(operation: string, status: number, headers: Dispatcher.ResponseData['headers'], text: string): { value: T } | AttemptFailure {
+    let body: { data?: T; errors?: GqlError[] | string | Record<string, unknown>; extensions?: { cost?: Cost } } | null = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
     }
+    const cost = body?.extensions?.cost;
+    if (cost?.throttleStatus) this.bucket = { available: cost.throttleStatus.currentlyAvailable, restoreRate: cost.throttleStatus.restoreRate, at: Date.now() };
+    const said = body && typeof body.errors === 'string' ? `: ${body.errors}` : '';
+    const detail = `${operation} -> HTTP ${status} ${text.slice(0, 300)}`;
+    if (status === 200 && body) {
+      const errors = Array.isArray(body.errors) ? body.errors : [];
+      const throttled = errors.find((e) => e.extensions?.code === 'THROTTLED');
+      if (throttled) {
+        const s = cost?.throttleStatus;
+        const need = (cost?.requestedQueryCost ?? 0) - (s?.currentlyAvailable ?? 0);
+        const waitMs = s && s.restoreRate > 0 ? Math.ceil((Math.max(need, 1) / s.restoreRate) * 1000) : undefined;
+        return {
+          retry: 'always', waitMs,
+          error: new ConnectorError('rate_limited', 'Shopify is limiting how much the hub may ask at once; the hub waits for its allowance and goes on.', detail, waitMs),
+        };
+      }
+      if (errors.length > 0) {
+        const codes = errors.map((e) => e.extensions?.code ?? '').join(',');
+        if (/MAX_COST_EXCEEDED/.test(codes)) {
+          throw new ConnectorError('bug', `The hub asked Shopify for too much in one query (${operation}).`, detail);
+        }
+        if (/ACCESS_DENIED/.test(codes)) {
+          throw new ConnectorError('auth', `The Shopify app's token lacks a permission ${operation} needs: ${errors[0].message}. Add the scope to the app and reinstall it.`, detail);
+        }
+        if (/INTERNAL_SERVER_ERROR/.test(codes)) {
+          return { retry: 'idempotent', error: new ConnectorError('transient', `Shopify failed while handling ${operation}; the hub will try again later.`, detail) };
+        }
+        throw new ConnectorError('config', `Shopify did not accept the hub's ${operation} request: ${errors[0].message}. Check apiVersion (the hub speaks 2024-10).`, detail);
+      }
+      if (body.data === undefined || body.data === null) {
+        throw new ConnectorError('invalid_data', `Shopify answered ${operation} without data.`, detail);
+      }
+      return { value: body.data };
+    }
+    if (status === 200) {
+      return {
+        retry: 'idempotent',
+        error: new ConnectorError('invalid_data', `Shopify answered ${operation} with something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, detail),
+      };
+    }
+    if (status === 429) {
+      const waitMs = retryAfterMs(headers['retry-after']);
+      return {
+        retry: 'always', waitMs,
+        error: new ConnectorError('rate_limited', 'Shopify is limiting how fast the hub may call it; the hub will try again later.', detail, waitMs ?? this.config.retryBaseMs),
+      };
+    }
+    if (status === 401) {
+      throw new ConnectorError('auth', `Shopify refused the access token (HTTP 401${said}). The app may have been uninstalled or its token revoked: paste a new Admin API access token in the connection settings.`, detail);
+    }
+    if (status === 403) {
+      throw new ConnectorError('auth', `Shopify refused the request (HTTP 403${said}). The app's token lacks a permission: check its Admin API scopes.`, detail);
+    }
+    if (status === 402 || status === 423) {
+      throw new ConnectorError('config', `Shopify says the shop is ${status === 402 ? 'frozen (its plan is unpaid)' : 'locked'} (HTTP ${status}); nothing can be synced until it is active again.`, detail);
+    }
+    if (status === 404) {
+      throw new ConnectorError('config', `There is no Shopify Admin API at ${this.url} (HTTP 404). Check shopUrl and apiVersion.`, detail);
+    }
+    if (status >= 500) {
+      const waitMs = retryAfterMs(headers['retry-after']);
+      return { retry: 'idempotent', waitMs, error: new ConnectorError('transient', `Shopify is having problems (HTTP ${status}); the hub will try again later.`, detail, waitMs) };
+    }
+    throw new ConnectorError('invalid_data', `Shopify refused ${operation} (HTTP ${status}${said}).`, detail);
   }
 
   /** Throws the userErrors of a mutation payload as one invalid_data error. */

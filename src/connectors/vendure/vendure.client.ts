@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { VendureConfig } from './config.js';
-import { sleep, throwIfAborted } from '../abort.js';
-import { backoff, retryAfterMs } from '../retry.js';
+import { throwIfAborted } from '../abort.js';
+import { retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
 
 const AUTH_HEADER = 'vendure-auth-token';
 const CHANNEL_HEADER = 'vendure-token';
@@ -32,10 +32,7 @@ interface GraphQLError {
 }
 
 /** Why one attempt failed and whether another is allowed. */
-interface Failure {
-  error: ConnectorError;
-  retry: 'always' | 'idempotent' | 'never';
-  waitMs?: number;
+interface Failure extends AttemptFailure {
   /** Vendure did not accept the session: sign in again. */
   forbidden?: boolean;
 }
@@ -156,9 +153,13 @@ export class VendureClient {
     const payload = JSON.stringify({ query: document, variables });
     const operation = /^\s*(query|mutation)?\s*(\w+)?/.exec(document)?.[2] ?? 'query';
 
-    for (let attempt = 0; ; attempt++) {
-      throwIfAborted(signal);
-      let failure: Failure;
+    return retrying<{ data: T; token: string | null }, Failure>({
+      retries: maxRetries, baseMs: this.config.retryBaseMs, maxWaitMs: MAX_WAIT_MS, idempotent: opts.idempotent === true, signal,
+      // A Failure, not its error: `query` signs in again when Vendure no longer accepts the session.
+      raise: (failure) => failure,
+      onRetry: (failure, attempt, waitMs) => log.warn({ operation, attempt, waitMs, kind: failure.error.kind, detail: failure.error.detail },
+        'Vendure request failed, retrying'),
+    }, async () => {
       try {
         const res = await request(url, {
           method: 'POST', headers, body: payload, dispatcher: sharedAgent(),
@@ -166,24 +167,15 @@ export class VendureClient {
         });
         const text = await res.body.text();
         const outcome = this.interpret(operation, res.statusCode, res.headers, text);
-        if ('data' in outcome) {
-          const header = res.headers[AUTH_HEADER];
-          return { data: outcome.data as T, token: (Array.isArray(header) ? header[0] : header) ?? null };
-        }
-        failure = outcome;
+        if (!('data' in outcome)) return outcome;
+        const header = res.headers[AUTH_HEADER];
+        return { value: { data: outcome.data as T, token: (Array.isArray(header) ? header[0] : header) ?? null } };
       } catch (err) {
         throwIfAborted(signal);
-        if (err instanceof ConnectorError) throw { error: err, retry: 'never' } satisfies Failure;
-        failure = networkFailure(err, url, this.config.timeoutMs);
+        if (err instanceof ConnectorError) return { error: err, retry: 'never' } satisfies Failure;
+        return transportFailure(err, { name: 'Vendure', url, where: `POST ${url}`, timeoutMs: this.config.timeoutMs });
       }
-      if (failure.forbidden) throw failure;
-      const allowed = failure.retry === 'always' || (failure.retry === 'idempotent' && opts.idempotent === true);
-      const waitMs = failure.waitMs ?? backoff(attempt, this.config.retryBaseMs);
-      if (!allowed || attempt >= maxRetries || waitMs > MAX_WAIT_MS) throw failure;
-      log.warn({ operation, attempt: attempt + 1, waitMs, kind: failure.error.kind, detail: failure.error.detail },
-        'Vendure request failed, retrying');
-      await sleep(waitMs, signal);
-    }
+    });
   }
 
   private interpret(
@@ -266,32 +258,6 @@ function graphQLFailure(operation: string, errors: GraphQLError[], status: numbe
   }
   return { retry: 'never', error: new ConnectorError('invalid_data', `Vendure rejected ${operation}: ${messages}`, detail) };
 }
-
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-
-function networkFailure(err: unknown, url: string, timeoutMs: number): Failure {
-  const code = errorCode(err);
-  const detail = `POST ${url}: ${code ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim();
-  if (code === undefined) return { retry: 'never', error: new ConnectorError('bug', 'The hub failed to call Vendure.', detail) };
-  if (NOT_SENT.has(code)) return { retry: 'always', error: new ConnectorError('transient', `The hub could not reach Vendure at ${url}.`, detail) };
-  if (TIMEOUTS.has(code)) {
-    return { retry: 'idempotent', error: new ConnectorError('transient', `Vendure at ${url} did not answer within ${Math.round(timeoutMs / 1000)} s.`, detail) };
-  }
-  return { retry: 'idempotent', error: new ConnectorError('transient', `The connection to Vendure at ${url} was interrupted.`, detail) };
-}
-
-function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 3 && e && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-
 
 function snippet(text: string): string {
   const t = text.trim();

@@ -1,7 +1,8 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { WooConfig } from './config.js';
-import { backoff, retryAfterMs } from '../retry.js';
+import { throwIfAborted } from '../abort.js';
+import { retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
 
 const MAX_WAIT_MS = 120_000;
 
@@ -69,11 +70,10 @@ export class WooClient {
     for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const where = `${method} ${url.pathname}${url.search}`;
-    for (let attempt = 0; ; attempt++) {
-      if (this.ctx.signal.aborted) throw this.ctx.signal.reason;
-      let error: ConnectorError;
-      let retry: 'always' | 'idempotent' | 'never';
-      let waitMs: number | undefined;
+    return retrying({
+      retries: this.config.retries, baseMs: this.config.retryBaseMs, maxWaitMs: MAX_WAIT_MS, idempotent, signal: this.ctx.signal,
+      onRetry: (f, attempt, wait) => this.ctx.log.warn({ where, attempt, wait, kind: f.error.kind }, 'WooCommerce request failed, retrying'),
+    }, async () => {
       try {
         const res = await request(url, {
           method: method as Dispatcher.HttpMethod,
@@ -81,61 +81,60 @@ export class WooClient {
           body: payload, dispatcher: sharedAgent(), signal: this.ctx.signal,
           headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs,
         });
-        const text = await res.body.text();
-        let json: unknown = undefined;
-        try {
-          json = text.trim() === '' ? null : JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        const status = res.statusCode;
-        if (status >= 200 && status < 300) {
-          if (json === undefined) {
-            error = new ConnectorError('invalid_data', `WooCommerce answered ${method} ${url.pathname} with something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, where);
-            retry = 'idempotent';
-          } else {
-            return { body: json, headers: res.headers };
-          }
-        } else {
-          const wp = json && typeof json === 'object' ? json as { code?: string; message?: string } : {};
-          const said = wp.message ? `: ${stripTags(wp.message)}` : '';
-          const detail = `${where} -> HTTP ${status} ${wp.code ?? ''} ${text.slice(0, 200)}`;
-          if (status === 429) {
-            waitMs = retryAfterMs(res.headers['retry-after']);
-            error = new ConnectorError('rate_limited', 'The store is limiting how fast the hub may call it; the hub will try again later.', detail, waitMs ?? this.config.retryBaseMs);
-            retry = 'always';
-          } else if (status === 401 || status === 403) {
-            error = new ConnectorError('auth',
-              `WooCommerce refused the consumer key (HTTP ${status}${said}). Check that the key and secret are right, still exist, and have read/write permission.`, detail);
-            retry = 'never';
-          } else if (status === 404 && wp.code === 'rest_no_route') {
-            error = new ConnectorError('config', `The site at ${this.config.storeUrl} has no WooCommerce REST API (rest_no_route). Check storeUrl and that WooCommerce is active.`, detail);
-            retry = 'never';
-          } else if (status === 404) {
-            error = new ConnectorError('not_found', `WooCommerce has nothing at ${url.pathname}${said}.`, detail);
-            retry = 'never';
-          } else if (status >= 500) {
-            waitMs = status === 503 ? retryAfterMs(res.headers['retry-after']) : undefined;
-            error = new ConnectorError('transient', `WooCommerce is having problems (HTTP ${status}); the hub will try again later.`, detail, waitMs);
-            retry = 'idempotent';
-          } else {
-            error = new ConnectorError('invalid_data', `WooCommerce refused the change (HTTP ${status}${said}).`, detail);
-            retry = 'never';
-          }
-        }
+        return this.interpret(method, url, where, res.statusCode, res.headers, await res.body.text());
       } catch (err) {
-        if (this.ctx.signal.aborted) throw err;
-        const code = (err as { code?: string }).code ?? '';
-        const notSent = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT'].includes(code);
-        error = new ConnectorError('transient', `The hub could not reach WooCommerce at ${this.config.storeUrl}.`, `${where}: ${code} ${(err as Error).message}`);
-        retry = notSent ? 'always' : 'idempotent';
+        throwIfAborted(this.ctx.signal);
+        return transportFailure(err, { name: 'WooCommerce', url: this.config.storeUrl, where, timeoutMs: this.config.timeoutMs, mayHaveApplied: method !== 'GET' });
       }
-      const allowed = retry === 'always' || (retry === 'idempotent' && idempotent);
-      const wait = waitMs ?? backoff(attempt, this.config.retryBaseMs);
-      if (!allowed || attempt >= this.config.retries || wait > MAX_WAIT_MS) throw error;
-      this.ctx.log.warn({ where, attempt: attempt + 1, wait, kind: error.kind }, 'WooCommerce request failed, retrying');
-      await new Promise((r) => setTimeout(r, wait));
+    });
+  }
+
+  /** One answer: its body and headers, or why it failed and whether another attempt may help. */
+  private interpret(
+    method: string, url: URL, where: string, status: number, headers: Dispatcher.ResponseData['headers'], text: string,
+  ): { value: { body: unknown; headers: Dispatcher.ResponseData['headers'] } } | AttemptFailure {
+    let json: unknown = undefined;
+    try {
+      json = text.trim() === '' ? null : JSON.parse(text);
+    } catch {
+      json = undefined;
     }
+    if (status >= 200 && status < 300) {
+      if (json !== undefined) return { value: { body: json, headers } };
+      return {
+        retry: 'idempotent',
+        error: new ConnectorError('invalid_data', `WooCommerce answered ${method} ${url.pathname} with something that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, where),
+      };
+    }
+    const wp = json && typeof json === 'object' ? json as { code?: string; message?: string } : {};
+    const said = wp.message ? `: ${stripTags(wp.message)}` : '';
+    const detail = `${where} -> HTTP ${status} ${wp.code ?? ''} ${text.slice(0, 200)}`;
+    if (status === 429) {
+      const waitMs = retryAfterMs(headers['retry-after']);
+      return {
+        retry: 'always', waitMs,
+        error: new ConnectorError('rate_limited', 'The store is limiting how fast the hub may call it; the hub will try again later.', detail, waitMs ?? this.config.retryBaseMs),
+      };
+    }
+    if (status === 401 || status === 403) {
+      return {
+        retry: 'never',
+        error: new ConnectorError('auth',
+          `WooCommerce refused the consumer key (HTTP ${status}${said}). Check that the key and secret are right, still exist, and have read/write permission.`, detail),
+      };
+    }
+    if (status === 404 && wp.code === 'rest_no_route') {
+      return {
+        retry: 'never',
+        error: new ConnectorError('config', `The site at ${this.config.storeUrl} has no WooCommerce REST API (rest_no_route). Check storeUrl and that WooCommerce is active.`, detail),
+      };
+    }
+    if (status === 404) return { retry: 'never', error: new ConnectorError('not_found', `WooCommerce has nothing at ${url.pathname}${said}.`, detail) };
+    if (status >= 500) {
+      const waitMs = status === 503 ? retryAfterMs(headers['retry-after']) : undefined;
+      return { retry: 'idempotent', waitMs, error: new ConnectorError('transient', `WooCommerce is having problems (HTTP ${status}); the hub will try again later.`, detail, waitMs) };
+    }
+    return { retry: 'never', error: new ConnectorError('invalid_data', `WooCommerce refused the change (HTTP ${status}${said}).`, detail) };
   }
 }
 
