@@ -177,6 +177,17 @@ describe.each(DATABASES)('listing rules on a marketplace (%s)', (kind) => {
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ message: expect.stringContaining('overrides form a cycle') });
     expect(res.body.error.field).toMatch(/overrides$/);
+    // A rename carries the references of the other groups along; a rename onto another group's name is a 409.
+    res = await hub.api('PUT', `${groups}/Clothing`, { ...marketplaceSettings.groups[0], name: 'sale' });
+    expect(res.status).toBe(409);
+    expect(res.body.error).toMatchObject({ field: 'name', message: expect.stringContaining('"sale" exists already') });
+    res = await hub.api('PUT', `${groups}/Clothing`, { ...marketplaceSettings.groups[0], name: 'Apparel' });
+    expect(res.status).toBe(200);
+    let listed = (await hub.api('GET', groups)).body.items;
+    expect(listed.map((g: any) => [g.name, g.overrides])).toEqual([['Sale', ['Apparel']], ['Apparel', []]]);
+    expect((await hub.api('PUT', `${groups}/apparel`, { ...marketplaceSettings.groups[0], name: 'Clothing' })).status).toBe(200);
+    listed = (await hub.api('GET', groups)).body.items;
+    expect(listed.map((g: any) => [g.name, g.overrides])).toEqual([['Sale', ['Clothing']], ['Clothing', []]]);
     expect((await hub.api('DELETE', `${groups}/Sale`)).status).toBe(200);
     // Nothing bad was saved.
     const saved = (await hub.api('GET', `/api/connections/${M.id}`)).body.settings;

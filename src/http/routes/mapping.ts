@@ -78,7 +78,19 @@ export async function mappingRoutes(app: FastifyInstance, { hub }: RouteDeps): P
     const body = bodyObject(req.body) as unknown as MappingGroup;
     const groups = [...((await getConnection(hub, id)).settings.groups ?? [])];
     const i = find(groups, name);
-    groups[i] = { ...body, name: body.name ?? groups[i].name };
+    const was = groups[i].name;
+    const now = typeof body.name === 'string' ? body.name.trim() : was;
+    const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+    if (!same(now, was) && groups.some((g, k) => k !== i && same(g.name, now))) {
+      throw new ApiError('CS_CONFLICT', `name: a mapping group "${now}" exists already`, 'name');
+    }
+    groups[i] = { ...body, name: body.name ?? was };
+    // A rename carries the other groups' references along: they still win over (or lose to) the same group.
+    if (!same(now, was)) {
+      for (const [k, g] of groups.entries()) {
+        if (k !== i && g.overrides.some((o) => same(o, was))) groups[k] = { ...g, overrides: g.overrides.map((o) => (same(o, was) ? now : o)) };
+      }
+    }
     const saved = await save(id, groups, i);
     return ordered(saved).find((g) => g.name === saved[i].name);
   });
