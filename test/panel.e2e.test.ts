@@ -463,8 +463,21 @@ describe('web panel (pglite, headless Chromium)', () => {
     await page.getByRole('dialog', { name: 'Delete the group Orbit?' }).getByRole('button', { name: 'Delete group' }).click();
     await settings.getByText('No mapping groups yet').waitFor();
     expect(await groupsOf()).toEqual([]);
-    await settings.getByRole('button', { name: 'Cancel' }).click();
+
+    // Closing over a group typed but not saved asks first; keeping it goes back to the Groups tab with the form as typed.
+    await settings.getByRole('button', { name: 'New group' }).click();
+    await settings.getByLabel('Group name').fill('Draft');
+    await settings.getByRole('tab', { name: 'General' }).click();
+    await settings.locator('.modal-foot').getByRole('button', { name: 'Cancel' }).click();
+    const drop = page.getByRole('dialog', { name: 'Drop the unsaved mapping group?' });
+    await drop.getByRole('button', { name: 'Cancel' }).click();
+    await drop.waitFor({ state: 'detached' });
+    expect(await settings.getByRole('tab', { name: 'Groups' }).getAttribute('aria-selected')).toBe('true');
+    expect(await settings.getByLabel('Group name').inputValue()).toBe('Draft');
+    await settings.locator('.modal-foot').getByRole('button', { name: 'Cancel' }).click();
+    await drop.getByRole('button', { name: 'Drop it and close' }).click();
     await settings.waitFor({ state: 'detached' });
+    expect(await groupsOf()).toEqual([]);
   });
 
   it('never interprets product data as HTML', async () => {

@@ -57,12 +57,12 @@ const shown = (v: unknown) => (v === null || v === undefined || v === '' ? null 
  * consulted, a form to create or change one (saved at once, through the mapping-groups API),
  * deleting with a confirmation, and the listing preview of one product.
  */
-export function MappingGroupsTab({ c }: { c: Connection }) {
+export function MappingGroupsTab({ c, onDraft }: { c: Connection; onDraft?: (unsaved: boolean) => void }) {
   const base = `/api/connections/${c.id}/mapping-groups`;
   const [list, setList] = useState<GroupList | null>(null);
   const [listError, setListError] = useState<string | null>(null);
   /** The group being edited: `original` is its name as saved, null for a new one. */
-  const [editing, setEditing] = useState<{ original: string | null; form: GroupForm } | null>(null);
+  const [editing, setEditing] = useState<{ original: string | null; form: GroupForm; opened: GroupForm } | null>(null);
   const [formError, setFormError] = useState<FormError | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
@@ -79,9 +79,13 @@ export function MappingGroupsTab({ c }: { c: Connection }) {
     }
   }, [base]);
   useEffect(() => { void load(); }, [load]);
+  // A group form changed and not saved yet: the settings modal asks before closing over it.
+  const unsaved = editing !== null && JSON.stringify(editing.form) !== JSON.stringify(editing.opened);
+  useEffect(() => { onDraft?.(unsaved); }, [unsaved, onDraft]);
 
   const open = (g?: MappingGroup) => {
-    setEditing({ original: g?.name ?? null, form: formOf(g) });
+    const form = formOf(g);
+    setEditing({ original: g?.name ?? null, form, opened: form });
     setFormError(null);
     setListError(null);
   };

@@ -130,6 +130,10 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [confirmReset, setConfirmReset] = useState(false);
+  /** A mapping group form with unsaved changes (Groups tab), and what to do once the user agrees to drop it. */
+  const [groupDraft, setGroupDraft] = useState(false);
+  const [leaving, setLeaving] = useState<(() => void) | null>(null);
+  const leave = () => (groupDraft ? setLeaving(() => onClose) : onClose());
   const [newKey, setNewKey] = useState(false);
 
   const err = (f: string) => (error?.field === f ? error.message : undefined);
@@ -236,7 +240,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
       const next = await api<Connection>('PATCH', `/api/connections/${c.id}`, body);
       hubStore.replaceConnection(next);
       toast('success', `${next.name} saved`, 'Pending changes are being recomputed with the new settings.');
-      onClose();
+      leave();
     } catch (e) {
       if (e instanceof ApiError) {
         setError({ message: e.message, field: e.field });
@@ -284,9 +288,9 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
 
   return (
     <>
-      <Modal title={`Settings of ${c.name}`} subtitle={kindLabel(c.kind)} icon={<ConnectionAvatar c={c} size={36} />} onClose={onClose} size="lg"
+      <Modal title={`Settings of ${c.name}`} subtitle={kindLabel(c.kind)} icon={<ConnectionAvatar c={c} size={36} />} onClose={leave} size="lg"
         footer={<>
-          <button type="button" className="btn" onClick={onClose}>Cancel</button>
+          <button type="button" className="btn" onClick={leave}>Cancel</button>
           <button type="button" className="btn btn-primary" onClick={save} disabled={busy}>{busy ? 'Saving…' : 'Save settings'}</button>
         </>}>
         <Tabs label="Settings sections" value={tab} onChange={setTab} tabs={[
@@ -501,7 +505,7 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
           )}
 
           {/* Kept mounted once opened, so a half-typed group survives a look at another tab. */}
-          {(tab === 'groups' || groupsOpened) && <div hidden={tab !== 'groups'}><MappingGroupsTab c={c} /></div>}
+          {(tab === 'groups' || groupsOpened) && <div hidden={tab !== 'groups'}><MappingGroupsTab c={c} onDraft={setGroupDraft} /></div>}
 
           {tab === 'schedule' && schedule && (
             <div className="form">
@@ -580,6 +584,12 @@ export function SettingsModal({ c, onClose }: { c: Connection; onClose: () => vo
           )}
         </div>
       </Modal>
+      {leaving && (
+        <Confirm title="Drop the unsaved mapping group?" confirmLabel="Drop it and close" danger
+          onCancel={() => { setLeaving(null); setTab('groups'); }} onConfirm={() => { setLeaving(null); leaving(); }}>
+          <p>The group being edited on the Groups tab is not saved: groups are saved with their own button, not with the settings.</p>
+        </Confirm>
+      )}
       {confirmReset && (
         <Confirm title={`Reset the clocks of ${c.name}?`} confirmLabel="Reset clocks" danger busy={busy} onCancel={() => setConfirmReset(false)} onConfirm={resetClocks}>
           <p>This <strong>forces a full rescan</strong>: the next fetch reads every product and order on {c.name} again from the start, which takes longer on a large catalog.</p>
