@@ -8,6 +8,7 @@ import { listConnections } from './connections.js';
 import { diffProducts } from './diff.js';
 import { replanProducts } from './plan.js';
 import { getRecord } from './records.js';
+import { isObject } from '../model/normalize.js';
 
 /**
  * Record history: every change to a record keeps the field, the old and the new
@@ -99,10 +100,6 @@ function fieldError(err: z.ZodError, prefix: string): ApiError {
   let where = prefix;
   for (const p of first.path) where += typeof p === 'number' ? `[${p}]` : `${where ? '.' : ''}${String(p)}`;
   return ApiError.badRequest(`${where}: ${first.message}`, where);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

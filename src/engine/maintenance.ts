@@ -13,6 +13,7 @@ import { replanProducts } from './plan.js';
 import { replanOrders } from './orders/plan.js';
 import { raiseIssues } from './issues.js';
 import { writeHistory, type HistoryRow } from './history.js';
+import { isObject } from '../model/normalize.js';
 
 /**
  * Maintenance: the integrity fix. Re-validates every stored record against the
@@ -251,10 +252,6 @@ export function checkOrder(raw: unknown): Checked {
   const parsed = Order.safeParse(raw);
   if (parsed.success) return { value: parsed.data, fixes: [] };
   return { fixes: [], problem: describe(parsed.error) };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Deep equality of JSON values, key order ignored (jsonb does not keep it). */

@@ -111,3 +111,25 @@ export function readList(value: unknown, field: string, notices: Notices): unkno
   notices.add('list_invalid', `${field}: expected a list, got ${typeof value}; ignored`, field);
   return [];
 }
+
+/** A plain object (not null, not a list): what a record or a sub-record must be. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A platform id: a non-empty string, or a finite number as a string; null otherwise. */
+export function readId(value: unknown): string | null {
+  if (typeof value === 'string') return value.trim() === '' ? null : value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+/** A value as a notice names it: "missing", "a list", "an object", a quoted (shortened) string, "number 3". */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'missing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${String(value)}`;
+}

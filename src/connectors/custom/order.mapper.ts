@@ -1,8 +1,11 @@
 import type { Address, Buyer, Invoice, Message, Order, OrderLine, OrderPatch, OrderStatus, Shipment } from '../../model/order.js';
 import {
+  describeValue,
+  isObject,
   Notices,
   readCurrency,
   readDate,
+  readId,
   readList,
   readNumber,
   readQuantity,
@@ -41,7 +44,7 @@ for (const [status, words] of Object.entries(STATUS_WORDS) as Array<[OrderStatus
  */
 export function fromStoreOrder(raw: unknown): FromStoreOrderResult {
   if (!isObject(raw)) {
-    return { ok: false, externalId: null, code: 'not_an_object', message: `The order is ${describe(raw)}, not an object.` };
+    return { ok: false, externalId: null, code: 'not_an_object', message: `The order is ${describeValue(raw)}, not an object.` };
   }
   const externalId = readId(raw._id);
   if (externalId === null) {
@@ -80,7 +83,7 @@ export function fromStoreOrder(raw: unknown): FromStoreOrderResult {
   items.forEach((item, i) => {
     const field = `orderItems[${i}]`;
     if (!isObject(item)) {
-      n.add('line_invalid', `${field}: expected an object, got ${describe(item)}; ignored`, field);
+      n.add('line_invalid', `${field}: expected an object, got ${describeValue(item)}; ignored`, field);
       return;
     }
     let quantity = readQuantity(item.quantity, `${field}.quantity`, n);
@@ -210,7 +213,7 @@ function readStatus(value: unknown, n: Notices): OrderStatus {
 function readBuyer(value: unknown, n: Notices): Buyer {
   const b = isObject(value) ? value : {};
   if (value !== undefined && value !== null && !isObject(value)) {
-    n.add('buyer_invalid', `buyer: expected an object, got ${describe(value)}; ignored`, 'buyer');
+    n.add('buyer_invalid', `buyer: expected an object, got ${describeValue(value)}; ignored`, 'buyer');
   }
   return {
     id: readString(b.id, 'buyer.id', n),
@@ -224,7 +227,7 @@ function readBuyer(value: unknown, n: Notices): Buyer {
 function readAddress(value: unknown, field: string, n: Notices): Address | null {
   if (value === undefined || value === null || value === '') return null;
   if (!isObject(value)) {
-    n.add('address_invalid', `${field}: expected an object, got ${describe(value)}; ignored`, field);
+    n.add('address_invalid', `${field}: expected an object, got ${describeValue(value)}; ignored`, field);
     return null;
   }
   const s = (v: unknown, f: string) => readString(v, `${field}.${f}`, n);
@@ -246,7 +249,7 @@ function readShipments(value: unknown, n: Notices): Shipment[] {
   readList(value, 'shipments', n).forEach((s, i) => {
     const field = `shipments[${i}]`;
     if (!isObject(s)) {
-      n.add('shipment_invalid', `${field}: expected an object, got ${describe(s)}; ignored`, field);
+      n.add('shipment_invalid', `${field}: expected an object, got ${describeValue(s)}; ignored`, field);
       return;
     }
     out.push({
@@ -262,7 +265,7 @@ function readShipments(value: unknown, n: Notices): Shipment[] {
 function readInvoice(value: unknown, n: Notices): Invoice | null {
   if (value === undefined || value === null || value === '') return null;
   if (!isObject(value)) {
-    n.add('invoice_invalid', `invoice: expected an object, got ${describe(value)}; ignored`, 'invoice');
+    n.add('invoice_invalid', `invoice: expected an object, got ${describeValue(value)}; ignored`, 'invoice');
     return null;
   }
   return {
@@ -286,7 +289,7 @@ function readMessages(value: unknown, n: Notices): Message[] {
         date: readDate(m.date, `${field}.date`, n),
       });
     } else {
-      n.add('message_invalid', `${field}: expected a message, got ${describe(m)}; ignored`, field);
+      n.add('message_invalid', `${field}: expected a message, got ${describeValue(m)}; ignored`, field);
     }
   });
   return out;
@@ -296,20 +299,3 @@ function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
 }
 
-function readId(value: unknown): string | null {
-  if (typeof value === 'string') return value.trim() === '' ? null : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}

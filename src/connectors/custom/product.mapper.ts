@@ -2,8 +2,11 @@ import { hash } from 'node:crypto';
 import type { Availability, Price, Product, Variation } from '../../model/product.js';
 import { Variation as VariationSchema } from '../../model/product.js';
 import {
+  describeValue,
+  isObject,
   Notices,
   readCurrency,
+  readId,
   readList,
   readNumber,
   readQuantity,
@@ -66,7 +69,7 @@ class Unreadable extends Error {
  */
 export function fromStore(raw: unknown): FromStoreResult {
   if (!isObject(raw)) {
-    return { ok: false, externalId: null, code: 'not_an_object', message: `The product is ${describe(raw)}, not an object.` };
+    return { ok: false, externalId: null, code: 'not_an_object', message: `The product is ${describeValue(raw)}, not an object.` };
   }
   const externalId = readId(raw._id);
   if (externalId === null) {
@@ -193,7 +196,7 @@ function readVariations(value: unknown, n: Notices): Variation[] {
     return [];
   }
   if (!Array.isArray(value) && !isObject(value)) {
-    throw new Unreadable('invalid_variations', `variations must be a list of variations, got ${describe(value)}.`);
+    throw new Unreadable('invalid_variations', `variations must be a list of variations, got ${describeValue(value)}.`);
   }
   const list = Array.isArray(value) ? value : [value];
   return list.map((raw, index) => readVariation(raw, index, n));
@@ -202,7 +205,7 @@ function readVariations(value: unknown, n: Notices): Variation[] {
 function readVariation(raw: unknown, index: number, n: Notices): Variation {
   const path = `variations[${index}]`;
   if (!isObject(raw)) {
-    throw new Unreadable('invalid_variation', `${path} must be an object, got ${describe(raw)}.`);
+    throw new Unreadable('invalid_variation', `${path} must be an object, got ${describeValue(raw)}.`);
   }
   // The protocol: a variation without its own _id is identified by its position.
   const id = readId(raw._id) ?? String(index);
@@ -237,7 +240,7 @@ function readTagged<T>(
   readList(value, field, n).forEach((entry, i) => {
     const entryField = `${field}[${i}]`;
     if (!isObject(entry)) {
-      n.add('entry_invalid', `${entryField}: expected an object, got ${describe(entry)}; ignored`, entryField);
+      n.add('entry_invalid', `${entryField}: expected an object, got ${describeValue(entry)}; ignored`, entryField);
       return;
     }
     const item = read(entry, entryField);
@@ -263,7 +266,7 @@ function strictNumber(
   }
   const result = read(value, field, n);
   if (result === null) {
-    throw new Unreadable('invalid_number', `${field} must be a number, got ${describe(value)}.`);
+    throw new Unreadable('invalid_number', `${field} must be a number, got ${describeValue(value)}.`);
   }
   return result;
 }
@@ -337,20 +340,3 @@ export function textFingerprint(text: string): string {
   return `raw:${hash('sha1', text, 'base64url')}`;
 }
 
-function readId(value: unknown): string | null {
-  if (typeof value === 'string') return value.trim() === '' ? null : value;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return null;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}

@@ -1,5 +1,5 @@
 import type { Availability, Price, Product, Variation } from '../../model/product.js';
-import { Notices, readCurrency, type Notice } from '../../model/normalize.js';
+import { describeValue, isObject, Notices, readCurrency, type Notice } from '../../model/normalize.js';
 
 /** What the connector needs to know about the Vendure channel to translate prices and stock. */
 export interface ShopContext {
@@ -66,7 +66,7 @@ class Unreadable extends Error {
  * // { ok: true, externalId: '1', record: { sku: 'laptop', title: 'Laptop', variations: [{ id: '1', sku: 'L1', prices: [{ tag: 'default', currency: 'USD', amount: 1299 }] ...
  */
 export function fromVendure(raw: unknown, shop: ShopContext): FromVendureResult {
-  if (!isObject(raw)) return { ok: false, externalId: null, code: 'not_an_object', message: `Vendure sent a product that is ${describe(raw)}, not an object.` };
+  if (!isObject(raw)) return { ok: false, externalId: null, code: 'not_an_object', message: `Vendure sent a product that is ${describeValue(raw)}, not an object.` };
   const externalId = typeof raw.id === 'string' || typeof raw.id === 'number' ? String(raw.id) : null;
   if (externalId === null) return { ok: false, externalId: null, code: 'missing_id', message: 'Vendure sent a product without an id.' };
   const n = new Notices();
@@ -76,7 +76,7 @@ export function fromVendure(raw: unknown, shop: ShopContext): FromVendureResult 
     const brand = facetValues.find((f) => f.facet?.code === BRAND_FACET)?.name ?? '';
     const categories = facetValues.filter((f) => f.facet?.code !== BRAND_FACET).map(categoryOf);
     if (!Array.isArray(p.variants)) {
-      throw new Unreadable('invalid_variants', `Product ${externalId} (${text(p.name)}): variants is ${describe(p.variants)}, not a list.`);
+      throw new Unreadable('invalid_variants', `Product ${externalId} (${text(p.name)}): variants is ${describeValue(p.variants)}, not a list.`);
     }
     const groups = new Map((p.optionGroups ?? []).map((g) => [String(g.id), g.name ?? g.code ?? '']));
     const variations = [...p.variants]
@@ -105,10 +105,10 @@ export function fromVendure(raw: unknown, shop: ShopContext): FromVendureResult 
 
 function readVariant(raw: unknown, index: number, groups: Map<string, string>, shop: ShopContext, n: Notices): Variation {
   const path = `variations[${index}]`;
-  if (!isObject(raw) || raw.id === undefined) throw new Unreadable('invalid_variant', `${path}: Vendure sent a variant that is ${describe(raw)}.`);
+  if (!isObject(raw) || raw.id === undefined) throw new Unreadable('invalid_variant', `${path}: Vendure sent a variant that is ${describeValue(raw)}.`);
   const v = raw as unknown as VendureVariant;
   if (typeof v.price !== 'number' || !Number.isFinite(v.price)) {
-    throw new Unreadable('invalid_number', `${path} (sku ${text(v.sku)}): price must be a number, got ${describe(v.price)}.`);
+    throw new Unreadable('invalid_number', `${path} (sku ${text(v.sku)}): price must be a number, got ${describeValue(v.price)}.`);
   }
   let size = '';
   let color = '';
@@ -129,7 +129,7 @@ function readVariant(raw: unknown, index: number, groups: Map<string, string>, s
     const onHand = Number(level.stockOnHand);
     const allocated = Number(level.stockAllocated ?? 0);
     if (!Number.isInteger(onHand)) {
-      throw new Unreadable('invalid_number', `${path} (sku ${text(v.sku)}): stockOnHand must be a whole number, got ${describe(level.stockOnHand)}.`);
+      throw new Unreadable('invalid_number', `${path} (sku ${text(v.sku)}): stockOnHand must be a whole number, got ${describeValue(level.stockOnHand)}.`);
     }
     const id = String(level.stockLocationId);
     availabilities.push({ tag: shop.locations.get(id) ?? `location ${id}`, quantity: onHand - (Number.isInteger(allocated) ? allocated : 0) });
@@ -190,15 +190,6 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : value === null || value === undefined ? '' : String(value);
 }
 
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+/** Re-exported for the Vendure readers. */
+export { isObject };
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'missing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
-}
