@@ -93,3 +93,40 @@ describe.each(DATABASES)('maintenance: integrity fix (%s)', (kind) => {
     expect((await hub.api('GET', `/api/issues?recordId=${id.R4}`)).body.items).toEqual([]);
   });
 });
+
+/** The integrity fix runs in the process that started it: leased like a worker's job, and failed (never queued) once that process is gone. */
+describe.each(DATABASES)('maintenance: the integrity job and the reaper (%s)', (kind) => {
+  let hub: TestHub;
+  beforeAll(async () => { hub = await startTestHub(kind); });
+  afterAll(async () => { await hub?.close(); });
+
+  it('holds a lease while it runs and gives it back when it ends', async () => {
+    const res = await hub.api('POST', '/api/maintenance/integrity');
+    expect(res.status).toBe(202);
+    const [seen] = await hub.running.hub.db.rows<{ state: string; lease_owner: string | null; leased: boolean }>(sql`
+      select state, lease_owner, lease_expires_at > now() as leased from jobs where id = ${res.body.jobId}`);
+    // On a small hub the fix may be over already: a running one must be leased, by this process.
+    if (seen.state === 'running') expect(seen).toMatchObject({ lease_owner: expect.stringContaining(`/${hub.running.hub.owner}`), leased: true });
+    else expect(seen).toMatchObject({ state: 'completed', lease_owner: null });
+    // The reaper leaves a leased fix alone.
+    expect((await hub.running.queue.reap()).failed).not.toContain(res.body.jobId);
+    const job = await hub.waitJob(res.body.jobId);
+    expect(job.state).toBe('completed');
+    const [done] = await hub.running.hub.db.rows<{ lease_owner: string | null }>(sql`select lease_owner from jobs where id = ${res.body.jobId}`);
+    expect(done.lease_owner).toBeNull();
+  });
+
+  it('fails the fix of a process that stopped, with a clear error, instead of queueing it for no one', async () => {
+    const [{ id }] = await hub.running.hub.db.rows<{ id: string }>(sql`insert into jobs (type, connection_id, state, phase, started_at, attempts, lease_owner, lease_expires_at)
+      values ('integrity', null, 'running', 'validate', now(), 1, 'elsewhere/1', now() - interval '1 second') returning id`);
+    const reaped = await hub.running.queue.reap();
+    expect(reaped.failed).toContain(id);
+    expect(reaped.requeued).not.toContain(id);
+    const job = (await hub.api('GET', `/api/jobs/${id}`)).body;
+    expect(job).toMatchObject({ state: 'failed', error: expect.stringContaining('integrity fix stopped; start it again') });
+    // And a new one can be started.
+    const res = await hub.api('POST', '/api/maintenance/integrity');
+    expect(res.body.jobId).not.toBe(id);
+    expect((await hub.waitJob(res.body.jobId)).state).toBe('completed');
+  });
+});

@@ -14,6 +14,7 @@ import { replanOrders } from './orders/plan.js';
 import { raiseIssues } from './issues.js';
 import { writeHistory, type HistoryRow } from './history.js';
 import { isObject } from '../model/normalize.js';
+import { LEASE_SECONDS, leaseOwner, renew } from '../jobs/locks.js';
 
 /**
  * Maintenance: the integrity fix. Re-validates every stored record against the
@@ -53,18 +54,28 @@ const running = new WeakMap<Hub, Promise<void>>();
  * @example const job = await startIntegrity(hub); // then GET /api/jobs/{job.id}
  */
 export async function startIntegrity(hub: Hub): Promise<JobView> {
-  const [existing] = await hub.db.rows<JobRow>(sql`
-    select * from jobs where type = 'integrity' and state in ('queued', 'running') order by created_at limit 1`);
-  if (existing && running.has(hub)) return jobView(existing as never);
-  const [row] = await hub.db.rows<JobRow>(sql`insert into jobs (type, connection_id, state, phase, started_at)
-    values ('integrity', null, 'running', 'validate', now()) returning *`);
+  // One at a time: the one this process runs, or one whose process (another API process) still renews its lease.
+  const [existing] = await hub.db.rows<JobRow & { leased: boolean }>(sql`
+    select *, coalesce(lease_expires_at > now(), false) as leased from jobs
+    where type = 'integrity' and state in ('queued', 'running') order by created_at limit 1`);
+  if (existing && (running.has(hub) || existing.leased)) {
+    const { leased: _, ...job } = existing;
+    return jobView(job as never);
+  }
+  // Leased like a worker's job, and renewed while it runs: the reaper leaves it alone, and
+  // fails it (it is not queued again: nothing else would run it) once its process is gone.
+  const [row] = await hub.db.rows<JobRow>(sql`insert into jobs (type, connection_id, state, phase, started_at, attempts, lease_owner, lease_expires_at)
+    values ('integrity', null, 'running', 'validate', now(), 1, ${leaseOwner(hub)}, now() + make_interval(secs => ${LEASE_SECONDS})) returning *`);
+  const heartbeat = setInterval(() => { renew(hub, row.id).catch(() => undefined); }, Math.max(500, (LEASE_SECONDS * 1000) / 3));
+  heartbeat.unref();
   const update = async (fields: { state?: string; phase?: string; done?: number; total?: number; summary?: unknown; error?: string }) => {
     const [r] = await hub.db.rows<JobRow>(sql`update jobs set
         state = coalesce(${fields.state ?? null}, state), phase = coalesce(${fields.phase ?? null}, phase),
         done = coalesce(${fields.done ?? null}::int, done), total = coalesce(${fields.total ?? null}::int, total),
         summary = case when ${fields.summary !== undefined} then ${JSON.stringify(fields.summary ?? null)}::jsonb else summary end,
         error = coalesce(${fields.error ?? null}, error),
-        finished_at = case when ${fields.state === 'completed' || fields.state === 'failed'} then now() else finished_at end
+        finished_at = case when ${fields.state === 'completed' || fields.state === 'failed'} then now() else finished_at end,
+        lease_owner = case when ${fields.state === 'completed' || fields.state === 'failed'} then null else lease_owner end
       where id = ${row.id} returning *`);
     if (r) hub.events.emit('job', jobView(r as never));
   };
@@ -74,7 +85,10 @@ export async function startIntegrity(hub: Hub): Promise<JobView> {
       hub.log.error({ err, jobId: row.id }, 'integrity fix failed');
       await update({ state: 'failed', error: `Unexpected error: ${(err as Error).message}` }).catch(() => undefined);
     })
-    .finally(() => running.delete(hub));
+    .finally(() => {
+      clearInterval(heartbeat);
+      running.delete(hub);
+    });
   running.set(hub, work);
   const view = jobView(row as never);
   hub.events.emit('job', view);

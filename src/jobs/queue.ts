@@ -182,10 +182,16 @@ export class JobQueue {
         where state = 'running' and id = any(${uuidArray(dead)})`);
     }
     await reclaimDeadLeases(this.hub);
-    const expired = await db.rows<{ id: string; attempts: number }>(sql`select id, attempts from jobs
+    const expired = await db.rows<{ id: string; attempts: number; connection_id: string | null }>(sql`select id, attempts, connection_id from jobs
       where state = 'running' and (lease_expires_at < now() or lease_expires_at is null)`);
     for (const job of expired) {
-      if (job.attempts >= MAX_ATTEMPTS) {
+      if (job.connection_id === null) {
+        // The integrity fix runs in the process that started it, not on a worker: nothing would run it if it were queued.
+        const rows = await db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
+            error = 'The process running this integrity fix stopped; start it again (what it already repaired stays repaired)'
+          where id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null) returning id`);
+        if (rows.length > 0) out.failed.push(job.id);
+      } else if (job.attempts >= MAX_ATTEMPTS) {
         const rows = await db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
             error = ${`The process running this job stopped ${job.attempts} times; start it again once the cause is fixed`}
           where id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null) returning id`);
