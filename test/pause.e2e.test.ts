@@ -93,6 +93,29 @@ describe.each(DATABASES)('pause and resume (%s)', (kind) => {
     expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending.total).toBe(0);
   });
 
+  it('pausing during a slow order scan stops it within a page or two, not after a batch of 250 orders', async () => {
+    const shop = await startStorefront({ key: 'pause-o-123456', products: 10, orders: 300, pageSize: 5 });
+    const orderProxy = await startBreakingProxy(shop);
+    try {
+      const c = await connectShop(hub, 'Slow orders', shop, { config: { productsUrl: orderProxy.productsUrl, ordersUrl: orderProxy.ordersUrl } });
+      orderProxy.readDelayMs = 40;
+      const res = await start('fetch', c.id);
+      // The products (two pages) are read first, then the 60 pages of orders.
+      await until('the fetch to read a few pages of orders', () => orderProxy.reads >= 6);
+      await hub.api('POST', `/api/connections/${c.id}/pause`);
+      const readsAtPause = orderProxy.reads;
+      const stopped = await hub.waitJob(res.body.jobId);
+      expect(stopped.state).toBe('cancelled');
+      expect(stopped.error).toMatch(/paused/);
+      expect(orderProxy.reads - readsAtPause).toBeLessThan(12);
+      // Nothing of the scan was committed as done: the orders clock did not move.
+      expect((await hub.api('GET', `/api/connections/${c.id}`)).body.clocks.orders).toBeUndefined();
+    } finally {
+      await orderProxy.close();
+      await shop.close();
+    }
+  });
+
   it('a job queued before the pause does not run once paused', async () => {
     const c = await connectShop(hub, 'Queued then paused', a);
     // Hold the fetch lane so the next fetch waits in the queue.

@@ -5,7 +5,7 @@ import type { Product } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
 import type { Notice } from '../model/normalize.js';
 import type { ReadEvent } from '../connectors/types.js';
-import type { JobContext } from '../jobs/context.js';
+import { pausePoll, type JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { readAhead } from './readahead.js';
@@ -29,8 +29,6 @@ const PAGE = 250;
 const SORT_BATCH = 1000;
 /** Records downloaded ahead while a page is analysed. */
 const READ_AHEAD = 1000;
-/** A slow platform may take long to fill a page: check for a pause this often while scanning. */
-const PAUSE_CHECK_MS = 250;
 
 export interface FetchSummary {
   entity: 'products';
@@ -118,13 +116,11 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   // their products' stock. None open now: none can appear with an earlier landing during the scan.
   const releasing = await hasLandedReservations(hub.db, conn.id, new Date(started));
   let rescanClock: Record<string, unknown> | null = null;
-  let checkedAt = Date.now();
+  // A slow platform may take long to fill a page: a pause is checked for while scanning too. Records read
+  // but not analysed yet are then dropped: nothing was committed for them and the clock stays.
+  const pauseCheck = pausePoll(ctx);
   for await (const ev of readAhead(connector.read('products', from, { unmapped: true, ...(hint ? { ids: hint } : {}) }), READ_AHEAD)) {
-    if (Date.now() - checkedAt >= PAUSE_CHECK_MS) {
-      // Records read but not analysed yet are dropped: nothing was committed for them and the clock stays.
-      await ctx.checkpoint();
-      checkedAt = Date.now();
-    }
+    await pauseCheck();
     if (ev.type === 'total') {
       total = ev.total;
       ctx.progress('fetch', 'scan', summary.scanned, total);

@@ -39,3 +39,19 @@ export class JobStopped extends Error {
     this.name = 'JobStopped';
   }
 }
+
+/**
+ * A pause check for a loop that waits on a platform: it calls `checkpoint` at most every
+ * `everyMs`, so a slow platform filling a page of records does not hold a pause back
+ * until the page is full. What was read but not yet analysed is simply dropped.
+ *
+ * @example const poll = pausePoll(ctx); for await (const ev of read()) { await poll(); ... }
+ */
+export function pausePoll(ctx: Pick<JobContext, 'checkpoint'>, everyMs = 250): () => Promise<void> {
+  let checkedAt = Date.now();
+  return async () => {
+    if (Date.now() - checkedAt < everyMs) return;
+    await ctx.checkpoint();
+    checkedAt = Date.now();
+  };
+}

@@ -4,7 +4,7 @@ import { textArray, uuidArray, type Orm } from '../../db/index.js';
 import { RELEASING_STATUSES, type Order } from '../../model/order.js';
 import { fieldMode } from '../../model/settings.js';
 import type { ReadEvent } from '../../connectors/types.js';
-import type { JobContext } from '../../jobs/context.js';
+import { pausePoll, type JobContext } from '../../jobs/context.js';
 import type { LoadedConnection } from '../connections.js';
 import { openConnector } from '../connector.js';
 import { fingerprint } from '../diff.js';
@@ -87,7 +87,10 @@ export async function fetchOrders(ctx: JobContext, conn: LoadedConnection, all: 
   // A webhook's hint: just these orders, and the clock stays.
   const hint = ctx.scope?.ids?.orders;
   const from = hint ? null : (conn.clocks.orders as { cursor?: Record<string, unknown> } | undefined)?.cursor ?? null;
+  // Checked while scanning too, not only once a page of orders is full: a slow platform fills one slowly.
+  const pauseCheck = pausePoll(ctx);
   for await (const ev of connector.read('orders', from, hint ? { ids: hint } : undefined)) {
+    await pauseCheck();
     if (ev.type === 'total') {
       total = ev.total;
       ctx.progress('fetch', 'scan', summary.scanned, total);
