@@ -239,6 +239,24 @@ async function main() {
     const big = results.find((r) => r.db === db && r.products === Math.max(...sizes));
     if (small && big && small !== big) console.log(`${db}: peak RSS ${f(big.peakRssMb)} MB at ${big.products} = ${f(big.peakRssMb / small.peakRssMb, 2)}x the ${small.products} figure`);
   }
+  // The hub-core issue's targets, each against this run. The full fetch's is absolute, so the raw fetch's
+  // speed (this machine's) and the full fetch's multiple of it are printed beside it.
+  console.log('\nTargets (issue 2):');
+  const mark = (ok: boolean) => (ok ? 'met    ' : 'MISSED ');
+  for (const db of dbs) {
+    const runs = results.filter((r) => r.db === db);
+    if (runs.length === 0) continue;
+    const slowest = runs.reduce((a, b) => (b.fetchPerSec < a.fetchPerSec ? b : a));
+    const worstSync = Math.max(...runs.map((r) => r.incrementalRatio));
+    const big = runs.reduce((a, b) => (b.products > a.products ? b : a));
+    const small = runs.reduce((a, b) => (b.products < a.products ? b : a));
+    const rawPerSec = (r: Result) => r.products / (r.rawMs / 1000);
+    console.log(`  ${mark(slowest.fetchPerSec >= 2000)}${db}: full fetch >= 2,000 products/s: slowest ${f(slowest.fetchPerSec)} at ${slowest.products}`
+      + ` (raw fetch ${f(rawPerSec(slowest))} products/s on this machine; the full fetch took ${f(slowest.fetchMs / slowest.rawMs, 1)}x the raw fetch)`);
+    console.log(`  ${mark(worstSync <= 2)}${db}: 1% sync <= 2x the raw fetch: worst ${f(worstSync, 2)}x`);
+    console.log(`  ${mark(big.peakRssMb <= 400)}${db}: peak RSS <= 400 MB at ${big.products}: ${f(big.peakRssMb)} MB`);
+    if (big !== small) console.log(`  ${mark(big.peakRssMb <= 1.5 * small.peakRssMb)}${db}: peak RSS at ${big.products} <= 1.5x the ${small.products} figure: ${f(big.peakRssMb / small.peakRssMb, 2)}x`);
+  }
 }
 
 main().catch((err) => { console.error(err); process.exit(1); });
