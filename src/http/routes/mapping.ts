@@ -59,7 +59,7 @@ export async function mappingRoutes(app: FastifyInstance, { hub }: RouteDeps): P
     return { items: ordered(c.settings.groups ?? []), placeholders: PLACEHOLDERS };
   });
   app.post('/api/connections/:id/mapping-groups', {
-    schema: { tags: ['mapping'], params: idParam, body: groupBody, response: { 201: anyResponse('The group, with its rank'), ...errorResponses } },
+    schema: { tags: ['mapping'], params: idParam, body: groupBody, response: { 201: anyResponse('The group, with its rank'), 409: anyResponse('A group of that name exists'), ...errorResponses } },
   }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const body = bodyObject(req.body) as unknown as MappingGroup;
@@ -72,7 +72,11 @@ export async function mappingRoutes(app: FastifyInstance, { hub }: RouteDeps): P
     return ordered(saved).find((g) => g.name === saved[saved.length - 1].name);
   });
   app.put('/api/connections/:id/mapping-groups/:name', {
-    schema: { tags: ['mapping'], params: groupParams, body: groupBody, response: { 200: anyResponse('The group, with its rank'), ...errorResponses } },
+    schema: {
+      tags: ['mapping'], params: groupParams, body: groupBody,
+      description: 'Replaces the group. A new `name` renames it, in the other groups\' `overrides` too.',
+      response: { 200: anyResponse('The group, with its rank'), 409: anyResponse('Another group has the new name'), ...errorResponses },
+    },
   }, async (req) => {
     const { id, name } = req.params as { id: string; name: string };
     const body = bodyObject(req.body) as unknown as MappingGroup;
@@ -95,7 +99,7 @@ export async function mappingRoutes(app: FastifyInstance, { hub }: RouteDeps): P
     return ordered(saved).find((g) => g.name === saved[i].name);
   });
   app.delete('/api/connections/:id/mapping-groups/:name', {
-    schema: { tags: ['mapping'], params: groupParams, response: { 200: anyResponse('{ deleted: name }'), ...errorResponses } },
+    schema: { tags: ['mapping'], params: groupParams, response: { 200: anyResponse('{ deleted: name }'), 409: anyResponse('Another group overrides it'), ...errorResponses } },
   }, async (req) => {
     const { id, name } = req.params as { id: string; name: string };
     const groups = [...((await getConnection(hub, id)).settings.groups ?? [])];
