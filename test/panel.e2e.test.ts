@@ -413,6 +413,8 @@ describe('web panel (pglite, headless Chromium)', () => {
     await settings.getByRole('button', { name: 'Create group' }).click();
     await fieldError('Selects').waitFor();
     expect(await fieldError('Selects').textContent()).toContain('"of nonsense x" is not understood');
+    // Under its input the error does not repeat the field's name.
+    expect(await fieldError('Selects').textContent()).toMatch(/^mapping group "Shoes": /);
     expect(await settings.locator('.field-error').count()).toBe(1);
     expect(await settings.getByLabel('Group name').inputValue()).toBe('Shoes');
     expect(await settings.getByLabel('Title template').inputValue()).toBe('{title} shoes');

@@ -94,7 +94,12 @@ export function MappingGroupsTab({ c, onDraft }: { c: Connection; onDraft?: (uns
     setEditing((cur) => (cur ? { ...cur, form: { ...cur.form, [key]: value } } : cur));
     setFormError((e) => (fieldOf(e) === key ? null : e));
   };
-  const err = (f: FormField) => (fieldOf(formError) === f ? formError!.message : undefined);
+  /** The error under a field; under a plain input the hub's "select: " prefix says nothing the label does not (the JSON keeps its paths). */
+  const err = (f: FormField) => {
+    if (fieldOf(formError) !== f) return undefined;
+    const { message, field } = formError!;
+    return f !== 'more' && field && message.startsWith(`${field}: `) ? message.slice(field.length + 2) : message;
+  };
 
   const save = async () => {
     if (!editing) return;
