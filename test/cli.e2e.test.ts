@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,4 +98,61 @@ describe('the channelsync CLI (pglite hub)', () => {
     expect(allowed.code, allowed.err).toBe(0);
     expect(allowed.out).toContain('Webshop');
   });
+});
+
+/** `npm run demo`: the hub plus two reference storefronts, connected; started again on the same data, nothing doubles. */
+describe('channelsync demo (pglite)', () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-demo-'));
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  /** Starts the demo; resolves with its URL once it says it is running, and a stop that waits for it to exit. */
+  const startDemo = async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'demo', '--products', '20'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_SHOP_PORT: '0', DEMO_MARKET_PORT: '0', CHANNELSYNC_DATA: dataDir, CHANNELSYNC_SCHEDULER: 'off', LOG_LEVEL: 'warn', DATABASE_URL: '', CHANNELSYNC_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; });
+    child.stderr!.on('data', (d) => { out += d; });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', () => { if (/Try:/.test(out)) resolve(/channelsync is running on (\S+)/.exec(out)![1]); });
+      exited.then((code) => reject(new Error(`demo exited (${code}): ${out}`)));
+    });
+    return { url, out: () => out, stop: async () => { child.kill('SIGTERM'); return exited; } };
+  };
+  const api = async (url: string, method: string, p: string) => (await fetch(url + p, { method })).json() as Promise<any>;
+
+  it('starts with both storefronts connected; a fetch of the webshop and a send to the marketplace copy every product once', async () => {
+    const demo = await startDemo();
+    try {
+      expect(demo.out()).toContain('Demo storefronts are connected');
+      const conns = (await api(demo.url, 'GET', '/api/connections')).items;
+      expect(conns.map((c: any) => [c.name, c.settings.absorb.products])).toEqual([['Demo webshop', false], ['Demo marketplace', true]]);
+      const shop = conns[0];
+      const market = conns[1];
+      const { jobId } = await api(demo.url, 'POST', `/api/connections/${shop.id}/fetch`);
+      for (let i = 0; i < 300 && (await api(demo.url, 'GET', `/api/jobs/${jobId}`)).state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 100));
+      const sent = await api(demo.url, 'POST', `/api/connections/${market.id}/send`);
+      let job: any = {};
+      for (let i = 0; i < 300 && !['completed', 'failed'].includes(job.state); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        job = await api(demo.url, 'GET', `/api/jobs/${sent.jobId}`);
+      }
+      expect(job.state).toBe('completed');
+      expect(job.summary.send).toMatchObject({ created: 20, failed: 0 });
+    } finally {
+      expect(await demo.stop()).toBe(0);
+    }
+    // Again on the same data: the storefronts get new ports, the connections are updated, not added again.
+    const again = await startDemo();
+    try {
+      const conns = (await api(again.url, 'GET', '/api/connections')).items;
+      expect(conns.map((c: any) => c.name)).toEqual(['Demo webshop', 'Demo marketplace']);
+      expect(conns[1].equivalences).toEqual({ live: 20 });
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  }, 120_000);
 });
