@@ -83,6 +83,9 @@ describe('the channelsync CLI (pglite hub)', () => {
     const away = await cli('connections', 'list', '--url', 'http://127.0.0.1:9');
     expect(away.code).toBe(1);
     expect(away.err).toContain('Cannot reach the hub at http://127.0.0.1:9');
+    const jobs = await cli('worker', '--jobs', '0');
+    expect(jobs.code).toBe(1);
+    expect(jobs.err).toContain('--jobs must be a whole number of at least 1, got "0"');
   });
 
   it('creates the first token without one; from then on the CLI needs it', async () => {
