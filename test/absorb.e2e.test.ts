@@ -77,3 +77,88 @@ describe.each(DATABASES)('a connection that absorbs products (%s)', (kind) => {
     expect(b.products.size).toBe(before + 1);
   });
 });
+
+/**
+ * A fetch stores no creates for a connection that absorbs products (src/engine/unplanned.ts):
+ * the hub shows and counts them as planned all the same, and the send of that connection stores
+ * them a page at a time right before writing them.
+ */
+describe.each(DATABASES)('creates owed to an absorbing connection before its send (%s)', (kind) => {
+  const N = 1100; // more than two of the send's storing pages
+  let hub: TestHub;
+  let a: Storefront;
+  let b: Storefront;
+  let c: Storefront;
+  let A: any;
+  let B: any;
+  let C: any;
+  const db = () => hub.running.hub.db;
+  const total = async (q: string) => (await hub.api('GET', `/api/products?limit=1&q=${encodeURIComponent(q)}`)).body.total;
+  const stored = async (connectionId: string) => {
+    const [{ eqs }] = await db().rows<{ eqs: number }>(sql`select count(*)::int as eqs from equivalences where connection_id = ${connectionId}`);
+    const [{ pcs }] = await db().rows<{ pcs: number }>(sql`select count(*)::int as pcs from pending_changes where connection_id = ${connectionId}`);
+    return { eqs, pcs };
+  };
+
+  beforeAll(async () => {
+    hub = await startTestHub(kind);
+    a = await startStorefront({ key: 'owed-a-1234567', products: N });
+    b = await startStorefront({ key: 'owed-b-1234567', products: 0 });
+    c = await startStorefront({ key: 'owed-c-1234567', products: 0 });
+    A = await connectShop(hub, 'Source', a);
+    B = await connectShop(hub, 'Absorbs', b, { settings: { absorb: { products: true } } });
+    C = await connectShop(hub, 'Keeps its own', c);
+    expect((await hub.run('fetch', A.id)).summary.fetch.created).toBe(N);
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await a?.close();
+    await b?.close();
+    await c?.close();
+  });
+
+  it('stores nothing for it at the fetch, yet counts, lists and finds every create it is owed', async () => {
+    expect(await stored(B.id)).toEqual({ eqs: 0, pcs: 0 });
+    const conn = (await hub.api('GET', `/api/connections/${B.id}`)).body;
+    expect(conn.pending).toEqual({ inserts: N, updates: 0, total: N });
+    expect(conn.equivalences).toEqual({ pending_insert: N });
+    const other = (await hub.api('GET', `/api/connections/${C.id}`)).body;
+    expect(other.pending).toEqual({ inserts: 0, updates: 0, total: 0 });
+    const stats = (await hub.api('GET', `/api/connections/${B.id}/stats`)).body;
+    expect(stats.products).toMatchObject({ records: N, pending: { inserts: N, updates: 0 } });
+    expect(stats.products.equivalences).toMatchObject({ pending_insert: N, live: 0, total: N });
+
+    expect(await total('with pending creates to Absorbs')).toBe(N);
+    expect(await total('with pending creates')).toBe(N);
+    expect(await total('with pending creates to "Keeps its own"')).toBe(0);
+    expect(await total('not on Absorbs')).toBe(N);
+    expect(await total('on Absorbs')).toBe(0);
+    expect(await total('published on Absorbs')).toBe(N);
+
+    const [item] = (await hub.api('GET', '/api/products?limit=1')).body.items;
+    expect(item.equivalences).toEqual(expect.arrayContaining([
+      expect.objectContaining({ connectionId: A.id, status: 'live' }),
+      { connectionId: B.id, externalId: null, status: 'pending_insert', issues: 0, removals: false },
+    ]));
+    expect(item.equivalences.some((e: any) => e.connectionId === C.id)).toBe(false);
+    const detail = (await hub.api('GET', `/api/products/${item.id}`)).body;
+    const owed = detail.equivalences.find((e: any) => e.connectionId === B.id);
+    expect(owed).toMatchObject({ id: null, externalId: null, status: 'pending_insert', pending: { op: 'insert', attempts: 0, lastError: null } });
+    // What the create would write, field by field, as for a stored one.
+    expect(owed.pending.changes.map((ch: any) => ch.field)).toEqual(expect.arrayContaining(['title', 'description']));
+  });
+
+  it('is stored and created once by its send, page by page', async () => {
+    const sent = await hub.run('send', B.id);
+    expect(sent.summary.send).toMatchObject({ created: N, failed: 0 });
+    expect(b.products.size).toBe(N);
+    expect(new Set([...b.products.values()].map((p) => p.sku)).size).toBe(N);
+    expect(await stored(B.id)).toEqual({ eqs: N, pcs: 0 });
+    expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending).toEqual({ inserts: 0, updates: 0, total: 0 });
+    expect(await total('with pending creates')).toBe(0);
+    expect(await total('on Absorbs')).toBe(N);
+    // Nothing is owed any more: a second send creates nothing.
+    expect((await hub.run('send', B.id)).summary.send.created).toBe(0);
+    expect(b.products.size).toBe(N);
+  });
+});

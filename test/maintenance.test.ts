@@ -60,7 +60,8 @@ describe.each(DATABASES)('maintenance: integrity fix (%s)', (kind) => {
     const s = await integrity();
     expect(s).toMatchObject({
       scanned: 7, valid: 4, repaired: 3, invalid: 3, replanned: 4,
-      pendingBefore: { inserts: 0, updates: 0 }, pendingAfter: { inserts: 3, updates: 0 },
+      // Shop B absorbs products: it is owed a create of each of the five, stored or not (src/engine/unplanned.ts).
+      pendingBefore: { inserts: 5, updates: 0 }, pendingAfter: { inserts: 5, updates: 0 },
     });
     expect(s.repairedExamples.map((e: { recordId: string }) => e.recordId).sort()).toEqual([id.R2, id.R3, id.O1].sort());
     expect(s.repairedExamples.find((e: { recordId: string }) => e.recordId === id.R3).fixes.join(' ')).toContain('MXN');
@@ -85,11 +86,11 @@ describe.each(DATABASES)('maintenance: integrity fix (%s)', (kind) => {
 
   it('changes nothing more when run again, and resolves the issue of a record fixed since', async () => {
     const again = await integrity();
-    expect(again).toMatchObject({ scanned: 7, valid: 4, repaired: 0, invalid: 3, pendingAfter: { inserts: 3 } });
+    expect(again).toMatchObject({ scanned: 7, valid: 4, repaired: 0, invalid: 3, pendingAfter: { inserts: 5 } });
     expect((await hub.api('GET', '/api/issues?severity=error')).body.items).toHaveLength(3);
     await hub.running.hub.db.rows(sql`update records set data = jsonb_set(data, '{variations,0,prices,0,amount}', '12.5') where id = ${id.R4}`);
     const third = await integrity();
-    expect(third).toMatchObject({ valid: 5, repaired: 1, invalid: 2, pendingAfter: { inserts: 4 } });
+    expect(third).toMatchObject({ valid: 5, repaired: 1, invalid: 2, pendingAfter: { inserts: 5 } });
     expect((await hub.api('GET', `/api/issues?recordId=${id.R4}`)).body.items).toEqual([]);
   });
 });

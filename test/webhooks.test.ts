@@ -217,4 +217,20 @@ describe.each(DATABASES)('webhooks end to end: a sale on one marketplace lowers 
     const orders = (await hub.api('GET', '/api/orders')).body;
     expect(orders.total).toBe(1);
   });
+  it('a product new in the webshop is created on both marketplaces, which absorb it', async () => {
+    // Added in the shop's back office: the hub hears of it by webhook only.
+    const p = { ...demoProduct(40), _id: '990001' } as StoreProduct;
+    w.products.set(p._id!, p);
+    await w.notify('product.created', [p._id!]);
+    const on = (shop: Storefront) => [...shop.products.values()].filter((x) => x.sku === p.sku).length;
+    await until('the new product on both marketplaces', () => on(m1) === 1 && on(m2) === 1);
+    await until('everything to settle', settled);
+    // The fetch stored no create for them (src/engine/unplanned.ts): each one's follow-up send did, and created it once.
+    for (const M of [M1, M2]) {
+      const sends = (await hub.api('GET', `/api/connections/${M.id}/jobs`)).body.items.filter((j: any) => j.origin === 'follow-up');
+      expect(sends.some((j: any) => j.summary.send.created === 1)).toBe(true);
+    }
+    expect(on(m1)).toBe(1);
+    expect(on(m2)).toBe(1);
+  });
 });

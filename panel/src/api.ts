@@ -85,7 +85,8 @@ export interface Issue {
 }
 
 export interface DetailEquivalence {
-  id: string;
+  /** null for a create an absorbing connection is owed and its send has not stored yet. */
+  id: string | null;
   connectionId: string;
   externalId: string | null;
   status: EquivalenceStatus;

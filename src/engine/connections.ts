@@ -4,6 +4,7 @@ import type { Hub } from '../hub.js';
 import { getConnectorDefinition, connectorKinds } from '../connectors/registry.js';
 import { ConnectionSettings, mergeSettings } from '../model/settings.js';
 import { ApiError } from '../http/errors.js';
+import { unplannedCount } from './unplanned.js';
 
 export interface ConnectionRow {
   id: string;
@@ -177,8 +178,11 @@ export async function connectionCounts(hub: Hub, id: string) {
     select op, count(*)::int as n from pending_changes where connection_id = ${id} group by op`);
   const issues = await hub.db.rows<{ n: number }>(sql`
     select count(*)::int as n from issues where connection_id = ${id} and resolved_at is null and severity <> 'notice'`);
-  const equivalences = Object.fromEntries(eq.map((r) => [r.status, r.n]));
-  const inserts = pend.find((r) => r.op === 'insert')?.n ?? 0;
+  const equivalences: Record<string, number> = Object.fromEntries(eq.map((r) => [r.status, r.n]));
+  // Products an absorbing connection is owed are stored only by its send: counted as the planned creates they are.
+  const unplanned = await unplannedCount(hub.db, id);
+  if (unplanned > 0) equivalences.pending_insert = (equivalences.pending_insert ?? 0) + unplanned;
+  const inserts = (pend.find((r) => r.op === 'insert')?.n ?? 0) + unplanned;
   const updates = pend.find((r) => r.op === 'update')?.n ?? 0;
   return { equivalences, pending: { inserts, updates, total: inserts + updates }, openIssues: issues[0]?.n ?? 0 };
 }

@@ -99,8 +99,8 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       workBad = [];
       const wrote = summary.created + summary.changed + summary.bound;
       await analysePage(ctx, conn, all, batch, bad, summary, started, seen, releasing);
-      // A record, its listing, a planned create elsewhere, their facts: about six rows each.
-      ctx.hub.db.housekeeping.noteWrites(6 * (summary.created + summary.changed + summary.bound - wrote));
+      // A record, its listing, their facts and history: about five rows each.
+      ctx.hub.db.housekeeping.noteWrites(5 * (summary.created + summary.changed + summary.bound - wrote));
       await ctx.hub.db.housekeeping.maybeRun();
     }
     ctx.progress('fetch', 'analyse', summary.scanned, total);
@@ -276,6 +276,12 @@ async function analysePage(
       where connection_id = ${conn.id} and entity = 'product' and external_id is null
         and record_id = any(${uuidArray(candidates)})`, tx);
     const pendingByRecord = new Map(pendingHere.map((p) => [p.record_id, p.id]));
+    // Records this connection absorbs and does not hold: owed a create here that its send has not stored yet.
+    const owedHere = new Set(!conn.settings.absorb.products || candidates.length === 0 ? [] : (await db.rows<{ id: string }>(sql`
+      select x.id from unnest(${uuidArray(candidates)}) x(id)
+      where not exists (select 1 from equivalences e where e.connection_id = ${conn.id} and e.record_id = x.id)`, tx)).map((r) => r.id));
+    // Listings bound to such a record: the notice is raised once their equivalence exists.
+    const boundOwed = new Map<string, string>();
 
     const before = new Map<string, Product>();
     const newRecords: { id: string; sku: string; data: Product }[] = [];
@@ -319,6 +325,7 @@ async function analysePage(
             sku && bySku.get(sku) === matchId ? 'SKU' : `barcode ${barcode}`));
           eqUpdates.push({ id: pendingId, ack: view.record, fingerprint: fps.get(view.externalId), external_id: view.externalId });
         } else {
+          if (owedHere.delete(matchId)) boundOwed.set(view.externalId, sku && bySku.get(sku) === matchId ? 'SKU' : `barcode ${barcode}`);
           eqInserts.push({ record_id: matchId, external_id: view.externalId, ack: view.record, fingerprint: fps.get(view.externalId) });
         }
         summary.bound++;
@@ -379,15 +386,21 @@ async function analysePage(
     // What was just written is handed to the replan below instead of being read back.
     const written: EqRow[] = [];
     const ackOf = new Map(views.map((v) => [v.externalId, v.record]));
-    const wrote = (rows: { id: string; record_id: string; external_id: string; status: string }[]) => {
-      for (const r of rows) written.push({ ...r, connection_id: conn.id, ack: ackOf.get(r.external_id)! });
+    const wrote = (rows: { id: string; record_id: string; external_id: string; status: string }[], fresh = false) => {
+      for (const r of rows) written.push({ ...r, connection_id: conn.id, ack: ackOf.get(r.external_id)!, fresh });
     };
     if (eqInserts.length > 0) {
-      wrote(await db.rows(sql`insert into equivalences (connection_id, record_id, entity, external_id, ack, fingerprint, status, last_seen_at, last_scan_id)
+      const inserted = await db.rows<{ id: string; record_id: string; external_id: string; status: string }>(sql`insert into equivalences (connection_id, record_id, entity, external_id, ack, fingerprint, status, last_seen_at, last_scan_id)
         select ${conn.id}::uuid, record_id, 'product', external_id, ack, fingerprint, 'live', now(), ${ctx.jobId}
         from jsonb_to_recordset(${JSON.stringify(eqInserts)}::jsonb) as x(record_id uuid, external_id text, ack jsonb, fingerprint text)
         on conflict do nothing
-        returning id, record_id, external_id, status`, tx));
+        returning id, record_id, external_id, status`, tx);
+      wrote(inserted, true);
+      for (const e of inserted) {
+        const how = boundOwed.get(e.external_id);
+        if (how) noticeIssues.push(offerMatchNotice(conn, e, e.external_id, how));
+      }
+      summary.notices += boundOwed.size;
     }
     if (eqUpdates.length > 0) {
       wrote(await db.rows(sql`update equivalences e set ack = x.ack, fingerprint = x.fingerprint, external_id = x.external_id,

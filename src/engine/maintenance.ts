@@ -10,6 +10,7 @@ import {
 } from '../model/normalize.js';
 import { listConnections } from './connections.js';
 import { replanProducts } from './plan.js';
+import { unplannedCounts } from './unplanned.js';
 import { replanOrders } from './orders/plan.js';
 import { raiseIssues } from './issues.js';
 import { writeHistory, type HistoryRow } from './history.js';
@@ -102,7 +103,8 @@ export async function waitForIntegrity(hub: Hub): Promise<void> {
 
 async function pendingCounts(hub: Hub) {
   const rows = await hub.db.rows<{ op: string; n: number }>(sql`select op, count(*)::int as n from pending_changes group by op`);
-  return { inserts: rows.find((r) => r.op === 'insert')?.n ?? 0, updates: rows.find((r) => r.op === 'update')?.n ?? 0 };
+  const unplanned = [...(await unplannedCounts(hub.db)).values()].reduce((a, b) => a + b, 0);
+  return { inserts: (rows.find((r) => r.op === 'insert')?.n ?? 0) + unplanned, updates: rows.find((r) => r.op === 'update')?.n ?? 0 };
 }
 
 async function runIntegrity(

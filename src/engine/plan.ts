@@ -17,6 +17,8 @@ export interface EqRow {
   external_id: string | null;
   ack: Product | null;
   status: string;
+  /** Inserted by the caller in this transaction: it has no pending change to clear. */
+  fresh?: boolean;
 }
 
 /**
@@ -40,8 +42,9 @@ const WHOLE: FieldChange[] = [];
 /**
  * Recomputes the pending changes of these product records on every connection:
  * an update where a connection's projection differs from what it acknowledged,
- * nothing where it matches, and a pending insert on connections that absorb
- * products and do not hold the record yet.
+ * nothing where it matches. A connection that absorbs products and does not hold
+ * a record is owed its create without a stored plan (unplanned.ts): its send
+ * stores it (`storeCreates`) just before writing it.
  */
 export async function replanProducts(
   db: Database, tx: Orm, records: Map<string, Product>, connections: LoadedConnection[], written: EqRow[] = [],
@@ -55,7 +58,6 @@ export async function replanProducts(
   const eqs = written.length === 0 ? read : [...read, ...written];
   const reserved = await openReservations(db, ids, tx);
   const byConn = new Map(connections.map((c) => [c.id, c]));
-  const held = new Set(eqs.map((e) => `${e.connection_id}|${e.record_id}`));
   const upserts: { equivalence_id: string; connection_id: string; record_id: string; op: string; changes: FieldChange[] }[] = [];
   const clear: string[] = [];
   const status: { id: string; status: string }[] = [];
@@ -71,24 +73,8 @@ export async function replanProducts(
       upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'update', changes });
       if (e.status !== 'pending_update' && e.status !== 'error') status.push({ id: e.id, status: 'pending_update' });
     } else {
-      clear.push(e.id);
+      if (!e.fresh) clear.push(e.id);
       if (e.status === 'pending_update') status.push({ id: e.id, status: 'live' });
-    }
-  }
-  const absorbing = connections.filter((c) => c.settings.absorb.products);
-  const newEqs: { connection_id: string; record_id: string }[] = [];
-  for (const c of absorbing) {
-    for (const id of ids) if (!held.has(`${c.id}|${id}`)) newEqs.push({ connection_id: c.id, record_id: id });
-  }
-  if (newEqs.length > 0) {
-    const created = await db.rows<{ id: string; connection_id: string; record_id: string }>(sql`
-      insert into equivalences (connection_id, record_id, entity, status)
-      select connection_id, record_id, 'product', 'pending_insert'
-      from jsonb_to_recordset(${JSON.stringify(newEqs)}::jsonb) as x(connection_id uuid, record_id uuid)
-      on conflict do nothing
-      returning id, connection_id, record_id`, tx);
-    for (const e of created) {
-      upserts.push({ equivalence_id: e.id, connection_id: e.connection_id, record_id: e.record_id, op: 'insert', changes: WHOLE });
     }
   }
   if (upserts.length > 0) {
@@ -107,6 +93,28 @@ export async function replanProducts(
     await db.rows(sql`update equivalences e set status = x.status, updated_at = now()
       from jsonb_to_recordset(${JSON.stringify(status)}::jsonb) as x(id uuid, status text) where e.id = x.id`, tx);
   }
+}
+
+/**
+ * Stores the creates of these products on a connection that absorbs them, where it holds no
+ * listing of theirs (not even one found gone): a listing waiting to be created, and its
+ * pending insert. Returns how many it stored.
+ */
+export async function storeCreates(db: Database, tx: Orm, connectionId: string, recordIds: string[]): Promise<number> {
+  if (recordIds.length === 0) return 0;
+  const created = await db.rows<{ id: string; record_id: string }>(sql`
+    insert into equivalences (connection_id, record_id, entity, status)
+    select ${connectionId}::uuid, x.id, 'product', 'pending_insert' from unnest(${uuidArray(recordIds)}) x(id)
+    where not exists (select 1 from equivalences e where e.connection_id = ${connectionId}::uuid and e.record_id = x.id)
+    on conflict do nothing
+    returning id, record_id`, tx);
+  if (created.length === 0) return 0;
+  await db.rows(sql`
+    insert into pending_changes (equivalence_id, connection_id, record_id, op, changes)
+    select x.id, ${connectionId}::uuid, x.record_id, 'insert', ${JSON.stringify(WHOLE)}::jsonb
+    from jsonb_to_recordset(${JSON.stringify(created)}::jsonb) as x(id uuid, record_id uuid)
+    on conflict (equivalence_id) do update set op = excluded.op, changes = excluded.changes, planned_at = now()`, tx);
+  return created.length;
 }
 
 /**

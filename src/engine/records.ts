@@ -6,6 +6,7 @@ import { compileSet } from './sets.js';
 import { openReservations, reservationLedger } from './orders/ledger.js';
 import { listConnections } from './connections.js';
 import { pendingFor } from './plan.js';
+import { unplannedOf } from './unplanned.js';
 import type { Product } from '../model/product.js';
 
 export interface ListOptions {
@@ -65,6 +66,12 @@ async function equivalencesOf(hub: Hub, ids: string[]) {
     list.push({ connectionId: r.connection_id, externalId: r.external_id, status: r.status, issues: r.issues, removals: r.removals });
     out.set(r.record_id, list);
   }
+  // Creates an absorbing connection is owed, stored only by its send: shown as the planned creates they are.
+  for (const [recordId, connectionIds] of await unplannedOf(hub.db, ids)) {
+    const list = out.get(recordId) ?? [];
+    for (const connectionId of connectionIds) list.push({ connectionId, externalId: null, status: 'pending_insert', issues: 0, removals: false });
+    out.set(recordId, list);
+  }
   return out;
 }
 
@@ -82,6 +89,10 @@ export async function getRecord(hub: Hub, entity: 'product' | 'order', id: strin
     from equivalences e left join pending_changes pc on pc.equivalence_id = e.id
       left join connections c on c.id = e.connection_id
     where e.record_id = ${id} order by e.created_at`);
+  // Creates an absorbing connection is owed, stored only by its send (no id until then).
+  for (const connectionId of (await unplannedOf(hub.db, [id])).get(id) ?? []) {
+    eqs.push({ id: null, connection_id: connectionId, external_id: null, status: 'pending_insert', ack: null, op: 'insert', changes: [], attempts: 0, last_error: null, last_seen_at: null });
+  }
   const issues = await hub.db.rows<Record<string, unknown>>(sql`
     select id, equivalence_id, connection_id, severity, code, message, created_at from issues
     where (record_id = ${id} or equivalence_id in (select id from equivalences where record_id = ${id})) and resolved_at is null

@@ -9,7 +9,7 @@ import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { applyChanges, diffProducts, fingerprint } from './diff.js';
 import { forCreate, project } from './rules.js';
-import { countPending, replanProducts } from './plan.js';
+import { countPending, replanProducts, storeCreates } from './plan.js';
 import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import {
@@ -19,6 +19,10 @@ import { mappingOf } from './mapping/compile.js';
 import { matchBeforeCreate } from './mapping/offer-match.js';
 import { findUncertain, settleMissing, type Uncertain } from './uncertain.js';
 import { mapLimit } from './map-limit.js';
+import { unplannedCount } from './unplanned.js';
+
+/** Creates stored per transaction by an absorbing connection's send. */
+const ABSORB_BATCH = 500;
 
 export interface SendSummary {
   entity: 'products';
@@ -164,35 +168,41 @@ async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows:
   return work;
 }
 
-/** Plans inserts for every product this absorbing connection does not hold yet. */
+/**
+ * Stores the creates this absorbing connection is owed: every product it does not hold yet.
+ * A fetch does not store them (src/engine/unplanned.ts): this is where they are planned.
+ */
 async function absorbMissing(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[]): Promise<void> {
   const { db } = ctx.hub;
   // Products are never deleted, nor are listings: once this connection held or planned every
-  // product, only products added since can be missing. A fetch that adds one plans it here in
-  // the same transaction; this is the net under that, and it reads every product's facts
+  // product, only products added since can be missing. The look reads every product's facts
   // (0.6 s at 100k on the embedded database), so it runs only when products were added.
   const look = await startLook(db, 'absorb', conn.id);
   if (!look) return;
+  // The walk goes once through the products in id order, so it must see all the mark counts from its start.
+  const settled = await look.settled();
+  const total = await unplannedCount(db, conn.id);
+  let done = 0;
+  let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {
-    // Each round looks at every product again: what it sees must include all the mark counts.
-    const settled = await look.settled();
-    // Through the narrow fact tables (kept by triggers): every send of an absorbing connection asks,
-    // and reading the records themselves meant reading every product's data.
+    await ctx.checkpoint();
+    ctx.progress('send', 'propagate', done, total);
+    // Through the narrow fact tables (kept by triggers): reading the records themselves meant reading every product's data.
     const missing = await db.rows<{ id: string }>(sql`
       select f.id from record_facts f
-      where f.entity = 'product'
+      where f.entity = 'product' and f.id > ${after}::uuid
         and not exists (select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = f.id)
-      limit 500`);
+      order by f.id limit ${ABSORB_BATCH}`);
     if (missing.length === 0) {
       // Products added while this ran move the sequence past the mark: the next send looks again.
       if (settled) await look.save();
       return;
     }
-    const rows = await db.rows<{ id: string; data: Product }>(sql`
-      select r.id, r.data from records r where r.id = any(${uuidArray(missing.map((m) => m.id))})
-        and not exists (select 1 from equivalences e where e.record_id = r.id and e.connection_id = ${conn.id})`);
-    if (rows.length === 0) return;
-    await db.tx((tx) => replanProducts(db, tx, new Map(rows.map((r) => [r.id, r.data])), all.filter((c) => c.id === conn.id)));
+    after = missing[missing.length - 1].id;
+    const stored = await db.tx((tx) => storeCreates(db, tx, conn.id, missing.map((m) => m.id)));
+    done += missing.length;
+    db.housekeeping.noteWrites(3 * stored);
+    await db.housekeeping.maybeRun();
   }
 }
 

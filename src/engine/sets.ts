@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
 import { DEFAULT_THRESHOLDS, Thresholds } from '../model/settings.js';
+import { absorbsProducts, unplannedOn } from './unplanned.js';
 
 /**
  * The search bar's set language (SPEC section 6). An expression is a list of sets
@@ -27,12 +28,16 @@ interface Args {
 
 interface ResolvedConnections {
   ids: string[];
+  /** Those of `ids` that absorb products: they are owed every product they do not list (unplanned.ts). */
+  absorbing: string[];
   text: string;
 }
 
 interface BuildContext {
   thresholds: Thresholds;
   now: Date;
+  /** Every connection that absorbs products. */
+  absorbing: string[];
 }
 
 interface SetDef {
@@ -73,11 +78,14 @@ const has = (f: FieldName) => f === 'stock' ? sql`r.stock_total > 0` : sql`(r.ha
 /** Records with a listing on these connections (it exists there and was not found gone). */
 const listedOn = (c: ResolvedConnections, extra: SQL = sql``) => sql`r.id in (select l.record_id from listing_facts l
   where l.connection_id = any(${uuids(c.ids)}) and l.listed ${extra})`;
-/** Records waiting to be created on these connections. */
-const pendingOn = (c: ResolvedConnections) => sql`r.id in (select l.record_id from listing_facts l
-  where l.connection_id = any(${uuids(c.ids)}) and not l.listed and not l.gone)`;
-const pending = (op: 'insert' | 'update', c?: ResolvedConnections) => sql`r.id in (select l.record_id from listing_facts l
-  where l.pending = ${op} ${c ? sql`and l.connection_id = any(${uuids(c.ids)})` : sql``})`;
+/** Records waiting to be created on these connections: planned, or owed to one that absorbs products and not planned yet. */
+const pendingOn = (c: ResolvedConnections) => sql`(r.id in (select l.record_id from listing_facts l
+  where l.connection_id = any(${uuids(c.ids)}) and not l.listed and not l.gone) or ${unplannedOn(c.absorbing)})`;
+const pending = (op: 'insert' | 'update', c: ResolvedConnections | undefined, absorbing: string[]) => {
+  const stored = sql`r.id in (select l.record_id from listing_facts l
+    where l.pending = ${op} ${c ? sql`and l.connection_id = any(${uuids(c.ids)})` : sql``})`;
+  return op === 'insert' ? sql`(${stored} or ${unplannedOn(c ? c.absorbing : absorbing)})` : stored;
+};
 
 /**
  * Records with an open issue of these severities. Issues raised while reading carry
@@ -156,20 +164,20 @@ const SETS: SetDef[] = [
   {
     entities: BOTH, grammar: ['with pending updates|update|changes to <conn>'], set: 'with pending updates to CONNECTION',
     example: 'with pending updates to "Shop B"', description: 'Changes waiting to be sent to that connection (yellow)',
-    build: (a) => pending('update', a.conn),
+    build: (a, c) => pending('update', a.conn, c.absorbing),
   },
   {
     entities: BOTH, grammar: ['with pending creates|create|inserts|insert to <conn>'], set: 'with pending creates to CONNECTION',
     example: 'with pending creates to "Shop B"', description: 'Waiting to be created on that connection (green)',
-    build: (a) => pending('insert', a.conn),
+    build: (a, c) => pending('insert', a.conn, c.absorbing),
   },
   {
     entities: BOTH, grammar: ['with pending updates|update|changes'], set: 'with pending updates', example: 'with pending updates',
-    description: 'Changes waiting to be sent to any connection', build: () => pending('update'),
+    description: 'Changes waiting to be sent to any connection', build: (_a, c) => pending('update', undefined, c.absorbing),
   },
   {
     entities: BOTH, grammar: ['with pending creates|create|inserts|insert'], set: 'with pending creates', example: 'with pending creates',
-    description: 'Waiting to be created on any connection', build: () => pending('insert'),
+    description: 'Waiting to be created on any connection', build: (_a, c) => pending('insert', undefined, c.absorbing),
   },
   {
     entities: BOTH, grammar: ['with issues'], set: 'with issues', example: 'with issues',
@@ -414,7 +422,8 @@ class Matcher {
             if (fits) this.note(ti, { def, el, problem: { slot: 'conn', text, from: ti, to: ti + k } });
             continue;
           }
-          next = { ...args, conn: { ids, text } };
+          const absorbing = this.conns.filter((c) => ids.includes(c.id) && absorbsProducts(c.settings)).map((c) => c.id);
+          next = { ...args, conn: { ids, absorbing, text } };
         } else {
           next = { ...args, value: text };
         }
@@ -477,7 +486,10 @@ export async function compileSet(hub: Hub, entity: SetEntity, q: string, opts: C
   const first = matched.find((m) => m.args.conn)?.args.conn?.ids[0];
   const settings = conns.find((c) => c.id === first)?.settings as { thresholds?: unknown } | undefined;
   const parsed = Thresholds.safeParse(settings?.thresholds ?? {});
-  const ctx: BuildContext = { thresholds: parsed.success ? parsed.data : { ...DEFAULT_THRESHOLDS }, now: opts.now ?? new Date() };
+  const ctx: BuildContext = {
+    thresholds: parsed.success ? parsed.data : { ...DEFAULT_THRESHOLDS }, now: opts.now ?? new Date(),
+    absorbing: conns.filter((c) => absorbsProducts(c.settings)).map((c) => c.id),
+  };
   return sql.join(matched.map((m) => sql`(${m.def.build(m.args, ctx)})`), sql` and `);
 }
 

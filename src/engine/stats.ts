@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { getConnection } from './connections.js';
+import { unplannedCount } from './unplanned.js';
 
 const STATUSES = ['live', 'pending_insert', 'pending_update', 'error', 'gone'] as const;
 
@@ -43,17 +44,22 @@ export async function connectionStats(hub: Hub, id: string) {
   const issues = await hub.db.rows<{ severity: string; n: number }>(sql`
     select severity, count(*)::int as n from issues where connection_id = ${id} and resolved_at is null group by severity`);
 
+  // Products this connection absorbs and does not list yet: planned creates its send stores (unplanned.ts).
+  const unplanned = await unplannedCount(hub.db, id);
   const entity = (name: 'product' | 'order') => {
+    const owed = name === 'product' ? unplanned : 0;
     const equivalences = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<(typeof STATUSES)[number], number> & { total: number };
     equivalences.total = 0;
     for (const r of eqs.filter((e) => e.entity === name)) {
       (equivalences as Record<string, number>)[r.status] = r.n;
       equivalences.total += r.n;
     }
-    const inserts = pending.find((p) => p.entity === name && p.op === 'insert')?.n ?? 0;
+    equivalences.pending_insert += owed;
+    equivalences.total += owed;
+    const inserts = (pending.find((p) => p.entity === name && p.op === 'insert')?.n ?? 0) + owed;
     const updates = pending.find((p) => p.entity === name && p.op === 'update')?.n ?? 0;
     return {
-      records: held.find((h) => h.entity === name)?.n ?? 0,
+      records: (held.find((h) => h.entity === name)?.n ?? 0) + owed,
       equivalences,
       withIssues: withIssues.find((w) => w.entity === name)?.n ?? 0,
       pending: { inserts, updates, total: inserts + updates },

@@ -87,7 +87,10 @@ export async function finishWebhookJob(hub: Hub, queue: JobQueue, jobId: string,
   const targets = await hub.db.rows<{ id: string }>(sql`
     select c.id from connections c
     where not c.paused and coalesce(c.settings->'schedule'->>'enabled', 'true') <> 'false'
-      and exists (select 1 from pending_changes p where p.connection_id = c.id)
+      and (exists (select 1 from pending_changes p where p.connection_id = c.id)
+        -- products it absorbs and does not list yet: creates its send stores (src/engine/unplanned.ts)
+        or (c.settings->'absorb'->>'products' = 'true' and (select count(*) from record_facts f where f.entity = 'product')
+          > (select count(distinct l.record_id) from listing_facts l where l.connection_id = c.id and l.entity = 'product')))
     order by c.id = ${connectionId}, c.created_at`);
   const queued: string[] = [];
   for (const t of targets) {

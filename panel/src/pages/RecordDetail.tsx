@@ -121,7 +121,7 @@ export function RecordDetailPage({ entity, id }: { entity: 'products' | 'orders'
         {conns.map(({ e, c }) => {
           const k = dotKind({ status: e.status, removals: e.pending?.changes?.some((x) => x.kind === 'remove') });
           return (
-            <li key={e.id} className={`eq-chip eq-${k}`}>
+            <li key={e.id ?? `planned-${e.connectionId}`} className={`eq-chip eq-${k}`}>
               {c ? <ConnectionAvatar c={c} size={24} /> : null}
               <span className="eq-chip-name">{c?.name ?? 'Deleted connection'}</span>
               <span className={`status-tag st-${k}`}>{STATUS_TEXT[k]}</span>
@@ -191,12 +191,12 @@ function ProductCompare({ rec, conns, editing, onDone }: { rec: RecordDetail; co
 
   const cells = (path: string, key: string, field: string, sku?: string) => conns.map(({ e }, i) => {
     const ch = maps[i].get(path);
-    if (ch) return <ChangeCell key={e.id} change={ch} field={field} insert={e.pending?.op === 'insert'} />;
+    if (ch) return <ChangeCell key={e.id ?? `planned-${e.connectionId}`} change={ch} field={field} insert={e.pending?.op === 'insert'} />;
     const v = ackOf(e, key, sku);
     // In sync values are gray, as in the seed: only what differs stands out.
     const hubValue = sku === undefined ? rec[key] : variations.find((x) => x.sku === sku)?.[key];
     const same = v !== undefined && JSON.stringify(v) === JSON.stringify(hubValue);
-    return <td key={e.id} className={v === undefined ? 'muted' : same ? 'same' : ''}>{v === undefined ? '—' : <Value v={v} field={field} />}</td>;
+    return <td key={e.id ?? `planned-${e.connectionId}`} className={v === undefined ? 'muted' : same ? 'same' : ''}>{v === undefined ? '—' : <Value v={v} field={field} />}</td>;
   });
 
   const editable = new Set(['title', 'brand', 'mpn', 'model', 'description', 'status']);
@@ -293,7 +293,7 @@ function ProductCompare({ rec, conns, editing, onDone }: { rec: RecordDetail; co
               {conns.map(({ e, c }) => {
                 const k = dotKind({ status: e.status, removals: e.pending?.changes?.some((x) => x.kind === 'remove') });
                 return (
-                  <th scope="col" key={e.id}>
+                  <th scope="col" key={e.id ?? `planned-${e.connectionId}`}>
                     <span className="compare-head">
                       {c && <ConnectionAvatar c={c} size={20} />}
                       <span>{c?.name ?? 'Deleted connection'}</span>
@@ -366,7 +366,7 @@ function PendingSummary({ conns }: { conns: Conns }) {
         const n = (k: string) => ch.filter((x) => x.kind === k).length;
         const parts = e.pending!.op === 'insert' ? ['the whole product will be created'] : [n('update') && `${n('update')} to update`, n('insert') && `${n('insert')} to add`, n('remove') && `${n('remove')} to remove`].filter(Boolean);
         return (
-          <li key={e.id}>
+          <li key={e.id ?? `planned-${e.connectionId}`}>
             <strong>{c?.name ?? 'Connection'}</strong>: {parts.join(', ')}. Written on the next send{e.pending!.attempts ? ` (tried ${e.pending!.attempts}×)` : ''}.
             {e.pending!.lastError && <span className="text-danger block small">Last attempt: {e.pending!.lastError}</span>}
           </li>
@@ -399,7 +399,7 @@ function OrderCompare({ rec, conns }: { rec: RecordDetail; conns: Conns }) {
               {conns.map(({ e, c }) => {
                 const k = dotKind({ status: e.status });
                 return (
-                  <th scope="col" key={e.id}>
+                  <th scope="col" key={e.id ?? `planned-${e.connectionId}`}>
                     <span className="compare-head">{c && <ConnectionAvatar c={c} size={20} />}<span>{c?.name ?? 'Connection'}</span><span className={`status-tag st-${k}`}>{STATUS_TEXT[k]}</span></span>
                     <span className="muted small mono block">{e.externalId ? `#${e.externalId}` : 'not created yet'}</span>
                   </th>
@@ -414,10 +414,10 @@ function OrderCompare({ rec, conns }: { rec: RecordDetail; conns: Conns }) {
                 <td className="cell-hub"><OrderValue k={k} v={rec[k]} currency={currency} /></td>
                 {conns.map(({ e }, i) => {
                   const ch = maps[i].get(k);
-                  if (ch) return <ChangeCell key={e.id} change={ch} field={k} insert={e.pending?.op === 'insert'} />;
+                  if (ch) return <ChangeCell key={e.id ?? `planned-${e.connectionId}`} change={ch} field={k} insert={e.pending?.op === 'insert'} />;
                   const v = e.acknowledged?.[k];
                   const same = v !== undefined && JSON.stringify(v) === JSON.stringify(rec[k]);
-                  return <td key={e.id} className={same ? 'same' : ''}>{v === undefined ? <span className="muted">—</span> : <OrderValue k={k} v={v} currency={currency} />}</td>;
+                  return <td key={e.id ?? `planned-${e.connectionId}`} className={same ? 'same' : ''}>{v === undefined ? <span className="muted">—</span> : <OrderValue k={k} v={v} currency={currency} />}</td>;
                 })}
               </tr>
             ))}

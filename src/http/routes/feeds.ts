@@ -51,16 +51,21 @@ export async function feedRoutes(app: FastifyInstance, { hub }: RouteDeps): Prom
   });
 }
 
-/** The connection's view of every product it holds or will hold (not those gone from it), page by page. */
+/**
+ * The connection's view of every product it holds or will hold (not those gone from it), page by page:
+ * those it lists or plans to create, and, if it absorbs products, those it does not hold yet (unplanned.ts).
+ */
 async function* viewRows(hub: Hub, conn: LoadedConnection): AsyncGenerator<Record<string, string | number>> {
   let after = '00000000-0000-0000-0000-000000000000';
+  const held = sql`select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = r.id`;
   for (;;) {
-    const page = await hub.db.rows<{ id: string; record_id: string; data: Product }>(sql`
-      select e.id, e.record_id, r.data from equivalences e join records r on r.id = e.record_id
-      where e.connection_id = ${conn.id} and e.entity = 'product' and e.status <> 'gone' and e.id > ${after}::uuid
-      order by e.id limit ${PAGE}`);
+    const page = await hub.db.rows<{ record_id: string; data: Product }>(sql`
+      select r.id as record_id, x.data from record_facts r join records x on x.id = r.id
+      where r.entity = 'product' and r.id > ${after}::uuid
+        and (exists (${held} and not l.gone) ${conn.settings.absorb.products ? sql`or not exists (${held})` : sql``})
+      order by r.id limit ${PAGE}`);
     if (page.length === 0) return;
-    after = page[page.length - 1].id;
+    after = page[page.length - 1].record_id;
     const reserved = conn.settings.absorb.orders ? new Map() : await openReservations(hub.db, page.map((r) => r.record_id));
     for (const r of page) {
       const view = forCreate(project(r.data, conn.settings, reserved.get(r.record_id)), conn.settings);

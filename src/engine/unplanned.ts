@@ -1,0 +1,65 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { uuidArray, type Database } from '../db/index.js';
+
+/**
+ * Creates a connection that absorbs products owes, before its send stores them.
+ *
+ * A product the hub holds and an absorbing connection does not (no listing there, not even
+ * one found gone) is a pending create on that connection. A fetch does not store those: a
+ * first fetch of a big catalog would write a second listing row and a pending change per
+ * product for every absorbing connection (a third of that fetch's time). The send stores
+ * them a page at a time just before it writes them (`absorbMissing` in send.ts), and where
+ * the hub shows or counts pending creates, the unstored ones are counted here with the rest.
+ *
+ * Everything here reads the narrow fact tables (record_facts, listing_facts) that triggers
+ * keep beside records and equivalences, never the product data.
+ */
+
+/** Whether a connection's stored settings say it absorbs products. */
+export function absorbsProducts(settings: unknown): boolean {
+  return (settings as { absorb?: { products?: unknown } } | null)?.absorb?.products === true;
+}
+
+/** The connections that absorb products, as a subquery of ids. */
+const ABSORBING = sql`select c.id from connections c where c.settings->'absorb'->>'products' = 'true'`;
+
+/**
+ * How many products each connection that absorbs products is owed without a stored plan:
+ * every product less the products it lists (two counts, not an anti-join of every product).
+ */
+export async function unplannedCounts(db: Database, connectionId?: string): Promise<Map<string, number>> {
+  const rows = await db.rows<{ id: string; n: number }>(sql`
+    select a.id, (select count(*) from record_facts f where f.entity = 'product')
+      - (select count(distinct l.record_id) from listing_facts l where l.connection_id = a.id and l.entity = 'product') as n
+    from (${ABSORBING}) a ${connectionId ? sql`where a.id = ${connectionId}::uuid` : sql``}`);
+  return new Map(rows.filter((r) => r.n > 0).map((r) => [r.id, r.n]));
+}
+
+/** The same for one connection: 0 when it does not absorb products. */
+export async function unplannedCount(db: Database, connectionId: string): Promise<number> {
+  return (await unplannedCounts(db, connectionId)).get(connectionId) ?? 0;
+}
+
+/** For each of these records: the absorbing connections it is waiting to be created on, with no stored plan. */
+export async function unplannedOf(db: Database, recordIds: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (recordIds.length === 0) return out;
+  const rows = await db.rows<{ record_id: string; connection_id: string }>(sql`
+    select f.id as record_id, a.id as connection_id
+    from record_facts f cross join (${ABSORBING}) a
+    where f.id = any(${uuidArray(recordIds)}) and f.entity = 'product'
+      and not exists (select 1 from listing_facts l where l.connection_id = a.id and l.record_id = f.id)
+    order by a.id`);
+  for (const r of rows) out.set(r.record_id, [...(out.get(r.record_id) ?? []), r.connection_id]);
+  return out;
+}
+
+/**
+ * A condition on `record_facts r`: a product with no stored plan waiting to be created on one
+ * of these connections (ids of connections that absorb products; the caller filters them).
+ */
+export function unplannedOn(absorbingIds: string[]): SQL {
+  if (absorbingIds.length === 0) return sql`false`;
+  return sql`(r.entity = 'product' and exists (select 1 from unnest(${uuidArray(absorbingIds)}) a(id)
+    where not exists (select 1 from listing_facts l where l.connection_id = a.id and l.record_id = r.id)))`;
+}
