@@ -279,7 +279,7 @@ async function analysePage(
     // Records this connection absorbs and does not hold: owed a create here that its send has not stored yet.
     const owedHere = new Set(!conn.settings.absorb.products || candidates.length === 0 ? [] : (await db.rows<{ id: string }>(sql`
       select x.id from unnest(${uuidArray(candidates)}) x(id)
-      where not exists (select 1 from equivalences e where e.connection_id = ${conn.id} and e.record_id = x.id)`, tx)).map((r) => r.id));
+      where not exists (select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = x.id offset 0)`, tx)).map((r) => r.id));
     // Listings bound to such a record: the notice is raised once their equivalence exists.
     const boundOwed = new Map<string, string>();
 

@@ -105,7 +105,9 @@ export async function storeCreates(db: Database, tx: Orm, connectionId: string, 
   const created = await db.rows<{ id: string; record_id: string }>(sql`
     insert into equivalences (connection_id, record_id, entity, status)
     select ${connectionId}::uuid, x.id, 'product', 'pending_insert' from unnest(${uuidArray(recordIds)}) x(id)
-    where not exists (select 1 from equivalences e where e.connection_id = ${connectionId}::uuid and e.record_id = x.id)
+    -- One probe of (connection, record) per product, \`offset 0\` keeping it a subquery: planned as a join on statistics
+    -- taken before the send began, it read every listing stored so far (or probed by connection alone) for each page.
+    where not exists (select 1 from listing_facts l where l.connection_id = ${connectionId}::uuid and l.record_id = x.id offset 0)
     on conflict do nothing
     returning id, record_id`, tx);
   if (created.length === 0) return 0;

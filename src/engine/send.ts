@@ -188,10 +188,12 @@ async function absorbMissing(ctx: JobContext, conn: LoadedConnection, all: Loade
     await ctx.checkpoint();
     ctx.progress('send', 'propagate', done, total);
     // Through the narrow fact tables (kept by triggers): reading the records themselves meant reading every product's data.
+    // One index probe per product (`offset 0` keeps it a subquery): statistics taken before this send began say
+    // the connection lists nothing, and an anti-join planned on them read all it stored so far, for every page.
     const missing = await db.rows<{ id: string }>(sql`
       select f.id from record_facts f
       where f.entity = 'product' and f.id > ${after}::uuid
-        and not exists (select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = f.id)
+        and not exists (select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = f.id offset 0)
       order by f.id limit ${ABSORB_BATCH}`);
     if (missing.length === 0) {
       // Products added while this ran move the sequence past the mark: the next send looks again.

@@ -48,7 +48,7 @@ export async function unplannedOf(db: Database, recordIds: string[]): Promise<Ma
     select f.id as record_id, a.id as connection_id
     from record_facts f cross join (${ABSORBING}) a
     where f.id = any(${uuidArray(recordIds)}) and f.entity = 'product'
-      and not exists (select 1 from listing_facts l where l.connection_id = a.id and l.record_id = f.id)
+      and not exists (select 1 from listing_facts l where l.connection_id = a.id and l.record_id = f.id offset 0)
     order by a.id`);
   for (const r of rows) out.set(r.record_id, [...(out.get(r.record_id) ?? []), r.connection_id]);
   return out;
