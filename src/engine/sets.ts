@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
 import { DEFAULT_THRESHOLDS, Thresholds } from '../model/settings.js';
-import { absorbsProducts, unplannedOn } from './unplanned.js';
+import { absorbsProducts, owedOn } from './unplanned.js';
 
 /**
  * The search bar's set language (SPEC section 6). An expression is a list of sets
@@ -78,13 +78,22 @@ const has = (f: FieldName) => f === 'stock' ? sql`r.stock_total > 0` : sql`(r.ha
 /** Records with a listing on these connections (it exists there and was not found gone). */
 const listedOn = (c: ResolvedConnections, extra: SQL = sql``) => sql`r.id in (select l.record_id from listing_facts l
   where l.connection_id = any(${uuids(c.ids)}) and l.listed ${extra})`;
-/** Records waiting to be created on these connections: planned, or owed to one that absorbs products and not planned yet. */
-const pendingOn = (c: ResolvedConnections) => sql`(r.id in (select l.record_id from listing_facts l
-  where l.connection_id = any(${uuids(c.ids)}) and not l.listed and not l.gone) or ${unplannedOn(c.absorbing)})`;
+/**
+ * Either condition: the first on these connections' stored listings, the second for each connection
+ * that absorbs products, which is owed every product it does not hold, its create stored or not (unplanned.ts).
+ */
+const storedOrOwed = (ids: string[] | null, absorbing: string[], stored: (ids: string[] | null) => SQL) => {
+  const others = ids === null ? null : ids.filter((id) => !absorbing.includes(id));
+  const parts = [...(others === null || others.length > 0 ? [stored(others)] : []), ...absorbing.map(owedOn)];
+  return parts.length === 0 ? sql`false` : sql`(${sql.join(parts, sql` or `)})`;
+};
+/** Records waiting to be created on these connections. */
+const pendingOn = (c: ResolvedConnections) => storedOrOwed(c.ids, c.absorbing, (ids) => sql`r.id in (select l.record_id from listing_facts l
+  where l.connection_id = any(${uuids(ids!)}) and not l.listed and not l.gone)`);
 const pending = (op: 'insert' | 'update', c: ResolvedConnections | undefined, absorbing: string[]) => {
-  const stored = sql`r.id in (select l.record_id from listing_facts l
-    where l.pending = ${op} ${c ? sql`and l.connection_id = any(${uuids(c.ids)})` : sql``})`;
-  return op === 'insert' ? sql`(${stored} or ${unplannedOn(c ? c.absorbing : absorbing)})` : stored;
+  const stored = (ids: string[] | null) => sql`r.id in (select l.record_id from listing_facts l
+    where l.pending = ${op} ${ids ? sql`and l.connection_id = any(${uuids(ids)})` : sql``})`;
+  return op === 'insert' ? storedOrOwed(c ? c.ids : null, c ? c.absorbing : absorbing, stored) : stored(c ? c.ids : null);
 };
 
 /**

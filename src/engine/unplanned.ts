@@ -55,11 +55,12 @@ export async function unplannedOf(db: Database, recordIds: string[]): Promise<Ma
 }
 
 /**
- * A condition on `record_facts r`: a product with no stored plan waiting to be created on one
- * of these connections (ids of connections that absorb products; the caller filters them).
+ * A condition on `record_facts r`: a product waiting to be created on this connection, which
+ * absorbs products, its create stored or not: it has no listing there that exists or was found
+ * gone. One hash of the connection's listings per query (`not in` over a column that is never
+ * null), as the sets' other listing conditions are, rather than a lookup per record.
  */
-export function unplannedOn(absorbingIds: string[]): SQL {
-  if (absorbingIds.length === 0) return sql`false`;
-  return sql`(r.entity = 'product' and exists (select 1 from unnest(${uuidArray(absorbingIds)}) a(id)
-    where not exists (select 1 from listing_facts l where l.connection_id = a.id and l.record_id = r.id)))`;
+export function owedOn(absorbingId: string): SQL {
+  return sql`(r.entity = 'product' and r.id not in (select l.record_id from listing_facts l
+    where l.connection_id = ${absorbingId}::uuid and (l.listed or l.gone)))`;
 }
