@@ -3,6 +3,9 @@ import { sql } from 'drizzle-orm';
 import { DATABASES, startTestHub, type TestHub } from './helpers/hub.js';
 import { connectShop } from './helpers/shops.js';
 import { startStorefront, type Storefront } from '../src/storefront/server.js';
+import { demoProduct } from '../src/storefront/catalog.js';
+import { storeCreates } from '../src/engine/plan.js';
+import { waitForReplan } from '../src/engine/replan.js';
 
 describe.each(DATABASES)('a connection that absorbs products (%s)', (kind) => {
   let hub: TestHub;
@@ -160,5 +163,30 @@ describe.each(DATABASES)('creates owed to an absorbing connection before its sen
     // Nothing is owed any more: a second send creates nothing.
     expect((await hub.run('send', B.id)).summary.send.created).toBe(0);
     expect(b.products.size).toBe(N);
+  });
+  it('withdraws the creates it stored but did not send once it stops absorbing, and keeps one that was sent', async () => {
+    // Three products new in the source; a send of B stored their creates and stopped before writing them.
+    for (const i of [0, 1, 2]) { const p = demoProduct(5000 + i); a.products.set(p._id!, p); }
+    expect((await hub.run('fetch', A.id)).summary.fetch.created).toBe(3);
+    const owed = (await db().rows<{ id: string }>(sql`select f.id from record_facts f where f.entity = 'product'
+      and not exists (select 1 from listing_facts l where l.connection_id = ${B.id} and l.record_id = f.id)`)).map((r) => r.id);
+    expect(owed).toHaveLength(3);
+    expect(await db().tx((tx) => storeCreates(db(), tx, B.id, owed))).toBe(3);
+    // One of them was sent; its answer was lost: it may be on the platform.
+    await db().rows(sql`update equivalences set create_attempted_at = now() where connection_id = ${B.id} and record_id = ${owed[0]}`);
+    expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending.inserts).toBe(3);
+
+    expect((await hub.api('PATCH', `/api/connections/${B.id}`, { settings: { absorb: { products: false } } })).status).toBe(200);
+    await waitForReplan(hub.running.hub);
+    expect(await stored(B.id)).toEqual({ eqs: N + 1, pcs: 1 });
+    expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending).toEqual({ inserts: 1, updates: 0, total: 1 });
+    const withdrawn = (await hub.api('GET', `/api/products/${owed[1]}`)).body;
+    expect(withdrawn.equivalences.map((e: any) => e.connectionId)).toEqual([A.id]);
+    expect(await total('with pending creates to Absorbs')).toBe(1);
+
+    // Absorbing again: owed again, stored or not.
+    expect((await hub.api('PATCH', `/api/connections/${B.id}`, { settings: { absorb: { products: true } } })).status).toBe(200);
+    await waitForReplan(hub.running.hub);
+    expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending.inserts).toBe(3);
   });
 });

@@ -19,6 +19,8 @@ export interface EqRow {
   status: string;
   /** Inserted by the caller in this transaction: it has no pending change to clear. */
   fresh?: boolean;
+  /** Set once a create was sent: it may have reached the platform. */
+  create_attempted_at?: Date | null;
 }
 
 /**
@@ -44,7 +46,8 @@ const WHOLE: FieldChange[] = [];
  * an update where a connection's projection differs from what it acknowledged,
  * nothing where it matches. A connection that absorbs products and does not hold
  * a record is owed its create without a stored plan (unplanned.ts): its send
- * stores it (`storeCreates`) just before writing it.
+ * stores it (`storeCreates`) just before writing it. A stored create on a connection
+ * that no longer absorbs products is withdrawn, unless it was sent (it may be there).
  */
 export async function replanProducts(
   db: Database, tx: Orm, records: Map<string, Product>, connections: LoadedConnection[], written: EqRow[] = [],
@@ -53,7 +56,7 @@ export async function replanProducts(
   const ids = [...records.keys()];
   // Listings the caller has just written in this transaction are not read back (their acks are big).
   const read = await db.rows<EqRow>(sql`
-    select id, connection_id, record_id, external_id, ack, status from equivalences
+    select id, connection_id, record_id, external_id, ack, status, create_attempted_at from equivalences
     where record_id = any(${uuidArray(ids)}) and not (id = any(${uuidArray(written.map((w) => w.id))}))`, tx);
   const eqs = written.length === 0 ? read : [...read, ...written];
   const reserved = await openReservations(db, ids, tx);
@@ -61,10 +64,15 @@ export async function replanProducts(
   const upserts: { equivalence_id: string; connection_id: string; record_id: string; op: string; changes: FieldChange[] }[] = [];
   const clear: string[] = [];
   const status: { id: string; status: string }[] = [];
+  const withdraw: string[] = [];
   for (const e of eqs) {
     const conn = byConn.get(e.connection_id);
     if (!conn || e.status === 'gone') continue;
     if (!e.external_id) {
+      if (!conn.settings.absorb.products && !e.create_attempted_at) {
+        withdraw.push(e.id);
+        continue;
+      }
       upserts.push({ equivalence_id: e.id, connection_id: conn.id, record_id: e.record_id, op: 'insert', changes: WHOLE });
       continue;
     }
@@ -92,6 +100,13 @@ export async function replanProducts(
   if (status.length > 0) {
     await db.rows(sql`update equivalences e set status = x.status, updated_at = now()
       from jsonb_to_recordset(${JSON.stringify(status)}::jsonb) as x(id uuid, status text) where e.id = x.id`, tx);
+  }
+  if (withdraw.length > 0) {
+    // A plan of the hub's own, never a listing on the platform: its pending insert goes with it (cascade).
+    const gone = await db.rows<{ id: string }>(sql`delete from equivalences
+      where id = any(${uuidArray(withdraw)}) and external_id is null and create_attempted_at is null returning id`, tx);
+    await db.rows(sql`update issues set resolved_at = now()
+      where resolved_at is null and equivalence_id = any(${uuidArray(gone.map((g) => g.id))})`, tx);
   }
 }
 
