@@ -68,11 +68,13 @@ export async function markMissingGone(
 ): Promise<DeletionOutcome> {
   const share = conn.settings.thresholds?.massDeleteShare ?? DEFAULT_THRESHOLDS.massDeleteShare;
   const listedCond = sql`e.connection_id = ${conn.id} and e.entity = ${entity} and e.external_id is not null and e.status <> 'gone'`;
-  const candidates = await hub.db.rows<{ id: string; external_id: string; before: boolean }>(sql`
-    select e.id, e.external_id, coalesce(e.last_seen_at, e.created_at) < ${scanStartedAt.toISOString()}::timestamptz as before
+  // One row (external id -> id of the listings older than the scan), not a row per listing: on the embedded
+  // database each row returned costs about 5 µs, half a second at 100k for every full rescan.
+  const [{ listed, before }] = await hub.db.rows<{ listed: number; before: Record<string, string> }>(sql`
+    select count(*)::int as listed, coalesce(json_object_agg(e.external_id, e.id)
+        filter (where coalesce(e.last_seen_at, e.created_at) < ${scanStartedAt.toISOString()}::timestamptz), '{}') as before
     from equivalences e where ${listedCond}`);
-  const listed = candidates.length;
-  const missingIds = candidates.filter((c) => c.before && !seenIds.has(c.external_id)).map((c) => c.id);
+  const missingIds = Object.entries(before).filter(([externalId]) => !seenIds.has(externalId)).map(([, id]) => id);
   const missing = missingIds.length;
   const outcome: DeletionOutcome = { listed, missing, gone: 0 };
   const noun = entity === 'product' ? 'products' : 'orders';
