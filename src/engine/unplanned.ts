@@ -24,13 +24,16 @@ export function absorbsProducts(settings: unknown): boolean {
 const ABSORBING = sql`select c.id from connections c where c.settings->'absorb'->>'products' = 'true'`;
 
 /**
- * How many products each connection that absorbs products is owed without a stored plan:
- * every product less the products it lists (two counts, not an anti-join of every product).
+ * SQL: how many products the connection `connectionId` (an expression) does not hold: every product less
+ * the products it has a listing of (two counts, not an anti-join of every product).
  */
+export const unheldCount = (connectionId: SQL) => sql`((select count(*) from record_facts f where f.entity = 'product')
+  - (select count(distinct l.record_id) from listing_facts l where l.connection_id = ${connectionId} and l.entity = 'product'))`;
+
+/** How many products each connection that absorbs products is owed without a stored plan. */
 export async function unplannedCounts(db: Database, connectionId?: string): Promise<Map<string, number>> {
   const rows = await db.rows<{ id: string; n: number }>(sql`
-    select a.id, (select count(*) from record_facts f where f.entity = 'product')
-      - (select count(distinct l.record_id) from listing_facts l where l.connection_id = a.id and l.entity = 'product') as n
+    select a.id, ${unheldCount(sql`a.id`)} as n
     from (${ABSORBING}) a ${connectionId ? sql`where a.id = ${connectionId}::uuid` : sql``}`);
   return new Map(rows.filter((r) => r.n > 0).map((r) => [r.id, r.n]));
 }

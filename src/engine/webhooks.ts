@@ -6,6 +6,7 @@ import type { JobScope } from '../jobs/context.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { ApiError } from '../http/errors.js';
 import { getConnectionRow, loadRow } from './connections.js';
+import { unheldCount } from './unplanned.js';
 
 /** More ids than this for one entity: read that entity's changes the ordinary way instead of one by one. */
 const MAX_HINTED_IDS = 500;
@@ -88,9 +89,8 @@ export async function finishWebhookJob(hub: Hub, queue: JobQueue, jobId: string,
     select c.id from connections c
     where not c.paused and coalesce(c.settings->'schedule'->>'enabled', 'true') <> 'false'
       and (exists (select 1 from pending_changes p where p.connection_id = c.id)
-        -- products it absorbs and does not list yet: creates its send stores (src/engine/unplanned.ts)
-        or (c.settings->'absorb'->>'products' = 'true' and (select count(*) from record_facts f where f.entity = 'product')
-          > (select count(distinct l.record_id) from listing_facts l where l.connection_id = c.id and l.entity = 'product')))
+        -- products it absorbs and does not hold yet: creates its send stores (src/engine/unplanned.ts)
+        or (c.settings->'absorb'->>'products' = 'true' and ${unheldCount(sql`c.id`)} > 0))
     order by c.id = ${connectionId}, c.created_at`);
   const queued: string[] = [];
   for (const t of targets) {
