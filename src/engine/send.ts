@@ -69,7 +69,7 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
   const started = Date.now();
   const summary: SendSummary = { entity: 'products', created: 0, updated: 0, inSync: 0, recovered: 0, matched: 0, held: 0, failed: 0, durationMs: 0, perSecond: 0 };
   const connector = openConnector(ctx.hub, conn, ctx.signal);
-  if (conn.settings.absorb.products) await absorbMissing(ctx, conn, all);
+  if (conn.settings.absorb.products) await absorbMissing(ctx, conn);
   summary.recovered = await recoverUncertainCreates(ctx, conn, all, connector);
   summary.matched = await matchBeforeCreate(ctx, conn, all, connector);
 
@@ -172,7 +172,7 @@ async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows:
  * Stores the creates this absorbing connection is owed: every product it does not hold yet.
  * A fetch does not store them (src/engine/unplanned.ts): this is where they are planned.
  */
-async function absorbMissing(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[]): Promise<void> {
+async function absorbMissing(ctx: JobContext, conn: LoadedConnection): Promise<void> {
   const { db } = ctx.hub;
   // Products are never deleted, nor are listings: once this connection held or planned every
   // product, only products added since can be missing. The look reads every product's facts
