@@ -8,12 +8,12 @@ export async function recordRoutes(app: FastifyInstance, { hub }: RouteDeps): Pr
   // Records
   const listQuery = { type: 'object', properties: { q: { type: 'string', description: 'A set expression' }, limit: { type: 'integer' }, cursor: { type: 'string' } } };
   for (const [path, entity] of [['products', 'product'], ['orders', 'order']] as const) {
-    app.get(`/api/${path}`, { schema: { tags: [path], querystring: listQuery, response: { 200: anyResponse('{ items, total, nextCursor }'), ...errorResponses } } },
+    app.get(`/api/${path}`, { schema: { tags: [path], querystring: listQuery, response: { 200: anyResponse('{ items, total, nextCursor }; each item has equivalences [{ connectionId, externalId, status, issues, removals }], a create owed to a connection that absorbs products included (status pending_insert)'), ...errorResponses } } },
       async (req) => {
         const q = req.query as { q?: string; limit?: string; cursor?: string };
         return listRecords(hub, { entity, q: q.q, cursor: q.cursor, limit: intParam(q.limit, 'limit', 1, 1000, 50) });
       });
-    app.get(`/api/${path}/:id`, { schema: { tags: [path], params: idParam, response: { 200: anyResponse('The record with its equivalences, pending changes and issues'), ...errorResponses } } },
+    app.get(`/api/${path}/:id`, { schema: { tags: [path], params: idParam, response: { 200: anyResponse('The record with its equivalences, pending changes and issues. A create owed to a connection that absorbs products and not stored yet (its send stores it) is an equivalence with status pending_insert and id null'), ...errorResponses } } },
       async (req) => getRecord(hub, entity, (req.params as { id: string }).id));
   }
   app.get('/api/issues', { schema: { tags: ['issues'], querystring: { type: 'object', properties: { connectionId: { type: 'string' }, severity: { type: 'string', enum: ['error', 'warning', 'notice'] }, recordId: { type: 'string' } } }, response: { 200: anyResponse('{ items }') } } },
