@@ -189,4 +189,24 @@ describe.each(DATABASES)('creates owed to an absorbing connection before its sen
     await waitForReplan(hub.running.hub);
     expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending.inserts).toBe(3);
   });
+  it('withdraws a stored create whose product got bound to a listing there before it was sent', async () => {
+    const owedNow = (await db().rows<{ id: string }>(sql`select f.id from record_facts f where f.entity = 'product'
+      and not exists (select 1 from listing_facts l where l.connection_id = ${B.id} and l.record_id = f.id) order by f.id`)).map((r) => r.id);
+    expect(owedNow).toHaveLength(2);
+    expect(await db().tx((tx) => storeCreates(db(), tx, B.id, owedNow))).toBe(2);
+    // What a fetch of B running alongside the send does when B already has the product: it binds a listing.
+    await db().rows(sql`insert into equivalences (connection_id, record_id, entity, external_id, status, last_seen_at)
+      values (${B.id}, ${owedNow[0]}, 'product', 'BOUND-1', 'live', now())`);
+    const skuOf = async (id: string) => (await hub.api('GET', `/api/products/${id}`)).body.sku;
+    const [bound, other] = [await skuOf(owedNow[0]), await skuOf(owedNow[1])];
+    const sent = await hub.run('send', B.id);
+    expect(sent.summary.send.failed).toBe(0);
+    const onB = (sku: string) => [...b.products.values()].filter((p) => p.sku === sku).length;
+    expect(onB(bound)).toBe(0);
+    expect(onB(other)).toBe(1);
+    const eqs = await db().rows<{ external_id: string | null }>(sql`select external_id from equivalences
+      where connection_id = ${B.id} and record_id = ${owedNow[0]}`);
+    expect(eqs).toEqual([{ external_id: 'BOUND-1' }]);
+    expect((await hub.api('GET', `/api/connections/${B.id}`)).body.pending.inserts).toBe(0);
+  });
 });

@@ -1,5 +1,5 @@
 import { uuidArray } from '../db/index.js';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database, Orm } from '../db/index.js';
 import type { Product } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
@@ -101,13 +101,24 @@ export async function replanProducts(
     await db.rows(sql`update equivalences e set status = x.status, updated_at = now()
       from jsonb_to_recordset(${JSON.stringify(status)}::jsonb) as x(id uuid, status text) where e.id = x.id`, tx);
   }
-  if (withdraw.length > 0) {
-    // A plan of the hub's own, never a listing on the platform: its pending insert goes with it (cascade).
-    const gone = await db.rows<{ id: string }>(sql`delete from equivalences
-      where id = any(${uuidArray(withdraw)}) and external_id is null and create_attempted_at is null returning id`, tx);
+  if (withdraw.length > 0) await withdrawCreates(db, withdraw, tx);
+}
+
+/**
+ * Withdraws stored creates that were never sent (and, with `onlyIf`, meet that condition on `e`):
+ * a plan of the hub's own, never a listing on the platform. Its pending insert goes with it
+ * (cascade), and its open issues are resolved. Returns the ids withdrawn.
+ */
+export async function withdrawCreates(db: Database, ids: string[], tx?: Orm, onlyIf: SQL = sql`true`): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const gone = await db.rows<{ id: string }>(sql`delete from equivalences e
+    where e.id = any(${uuidArray(ids)}) and e.external_id is null and e.create_attempted_at is null and ${onlyIf}
+    returning e.id`, tx);
+  if (gone.length > 0) {
     await db.rows(sql`update issues set resolved_at = now()
       where resolved_at is null and equivalence_id = any(${uuidArray(gone.map((g) => g.id))})`, tx);
   }
+  return new Set(gone.map((g) => g.id));
 }
 
 /**

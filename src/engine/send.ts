@@ -9,7 +9,7 @@ import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { applyChanges, diffProducts, fingerprint } from './diff.js';
 import { forCreate, project } from './rules.js';
-import { countPending, replanProducts, storeCreates } from './plan.js';
+import { countPending, replanProducts, storeCreates, withdrawCreates } from './plan.js';
 import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import {
@@ -92,8 +92,13 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
     const ready = rows.filter((r) => r.external_id !== null || r.create_attempted_at === null);
     // Stock held by open order reservations is not offered again (fulfilling connections excepted).
     const reserved = conn.settings.absorb.orders ? new Map<string, Reserved>() : await openReservations(db, ready.map((r) => r.record_id));
-    const work = await holdByListingRules(ctx, conn, ready, reserved);
-    summary.held += ready.length - work.length;
+    const held = await holdByListingRules(ctx, conn, ready, reserved);
+    summary.held += ready.length - held.length;
+    // A listing of the record bound here since its create was stored (this connection's fetch, running
+    // alongside, found it already on the platform): the create is withdrawn, never sent.
+    const bound = await withdrawCreates(db, held.filter((r) => r.external_id === null).map((r) => r.equivalence_id), undefined,
+      sql`exists (select 1 from equivalences o where o.connection_id = ${conn.id} and o.record_id = e.record_id and o.external_id is not null)`);
+    const work = bound.size === 0 ? held : held.filter((r) => !bound.has(r.equivalence_id));
     const creates = work.filter((r) => r.external_id === null).map((r) => r.equivalence_id);
     if (creates.length > 0) {
       await db.rows(sql`update equivalences set create_attempted_at = now()
