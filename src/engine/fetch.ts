@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { textArray, uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
-import type { Product } from '../model/product.js';
+import type { Product, SettingsField } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
 import type { Notice } from '../model/normalize.js';
 import type { ReadEvent } from '../connectors/types.js';
@@ -9,7 +9,7 @@ import { pausePoll, type JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { readAhead } from './readahead.js';
-import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange } from './diff.js';
+import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange, type FieldFilter } from './diff.js';
 import { project, unproject, unprojectSeen } from './rules.js';
 import { replanProducts, type EqRow } from './plan.js';
 import { insertProductRecords } from './facts.js';
@@ -204,6 +204,24 @@ async function sortOutUnchanged<E extends RecordEvent | UnmappedEvent>(
 
 interface EqLite { id: string; external_id: string; record_id: string; fingerprint: string | null; status: string }
 
+/**
+ * The fields a bind may carry from a listing found on a connection into the hub record.
+ * Where this connection's rules transform a field (a margin, a stock buffer or cap, a
+ * listing rule), what the listing shows is not a hub value, and the listing has never
+ * been written by the hub: reading it back through the inverse rule would rewrite the
+ * master from another shop's price (and flip it between two such shops). Those fields
+ * keep the hub's value, and the listing gets the projection as a pending update.
+ * Changes made there after the bind are detected against the acknowledged state, as usual.
+ */
+function detectOnBind(conn: LoadedConnection, record: Product, projection: Product, detect: FieldFilter): FieldFilter {
+  const { price, stock } = conn.settings;
+  const transformed = new Set<SettingsField>(diffProducts(projection, record).changes.map((c) => c.field));
+  if (price.marginPercent !== 0 || price.add !== 0 || price.round !== 'none') transformed.add('price');
+  if (stock.buffer !== 0 || stock.max !== null) transformed.add('stock');
+  if (transformed.size === 0) return detect;
+  return (f) => detect(f) && !transformed.has(f);
+}
+
 async function analysePage(
   ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[],
   page: RecordEvent[], bad: InvalidEvent[], summary: FetchSummary, startedAt: number, seen: Set<string> | null,
@@ -315,7 +333,7 @@ async function analysePage(
         recordOf.set(view.externalId, matchId);
         const record = current.get(matchId)!;
         const baseline = project(record, conn.settings);
-        const detected = diffProducts(view.record, baseline, detect).changes;
+        const detected = diffProducts(view.record, baseline, detectOnBind(conn, record, baseline, detect)).changes;
         if (detected.length > 0) touch(matchId, applyChanges(record, unprojectSeen(view.record, conn.settings, baseline, record), detected));
         else if (!before.has(matchId)) before.set(matchId, record);
         const pendingId = pendingByRecord.get(matchId);
