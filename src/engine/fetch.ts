@@ -133,7 +133,8 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       summary.complete = ev.complete !== false;
       if (ev.warning) summary.warning = ev.warning;
       await flush(true);
-      const clock = { cursor: ev.cursor, lastScanAt: new Date().toISOString(), complete: summary.complete, jobId: ctx.jobId };
+      // startedAt: the sales placed on this platform before it are in the stock this reading reports (orders/hold.ts).
+      const clock = { cursor: ev.cursor, lastScanAt: new Date().toISOString(), startedAt: new Date(started).toISOString(), complete: summary.complete, jobId: ctx.jobId };
       if (fullRescan) rescanClock = clock;
       else if (!hint) await saveClock(hub, conn.id, 'products', clock);
     }

@@ -16,6 +16,11 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** Statuses after which an order no longer holds stock. */
 export const RELEASING_STATUSES: readonly OrderStatus[] = ['cancelled', 'refunded'];
+/**
+ * The only statuses in which an order newly read may hold stock: one the source reports
+ * shipped or delivered has left a warehouse whose stock already counts it.
+ */
+export const HOLDING_STATUSES: readonly OrderStatus[] = ['pending', 'paid'];
 
 export const Address = z.object({
   name: z.string().default(''),

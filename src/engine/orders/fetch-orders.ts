@@ -15,6 +15,7 @@ import { matchLines, type LineMatch } from './lines.js';
 import { planForwards, replanOrders } from './plan.js';
 import { projectOrder } from '../mapping/orders.js';
 import { replanProductIds } from './reservations.js';
+import { expireHolds, holdPolicy, type HoldPolicy } from './hold.js';
 
 /** Orders analysed per transaction. */
 const PAGE = 250;
@@ -70,6 +71,15 @@ export async function fetchOrders(ctx: JobContext, conn: LoadedConnection, all: 
   let total: number | null = null;
   let records: RecordEvent[] = [];
   let invalid: InvalidEvent[] = [];
+  // Holds that no stock reading will ever end are ended first, with a notice on their orders.
+  await hub.db.tx(async (tx) => {
+    const expired = await expireHolds(hub.db, tx, all);
+    if (expired.orders === 0) return;
+    await raiseIssues(hub.db, expired.issues, tx);
+    await replanProductIds(hub.db, tx, expired.products, all);
+    summary.released += expired.orders;
+  });
+  const policy = await holdPolicy(hub.db, conn, all);
   const flush = async () => {
     if (records.length === 0 && invalid.length === 0) return;
     await ctx.checkpoint();
@@ -78,7 +88,7 @@ export async function fetchOrders(ctx: JobContext, conn: LoadedConnection, all: 
     records = [];
     invalid = [];
     const wrote = summary.created + summary.changed;
-    await analyseOrders(ctx, conn, all, page, bad, summary);
+    await analyseOrders(ctx, conn, all, page, bad, summary, policy);
     ctx.progress('fetch', 'analyse', summary.scanned, total);
     ctx.hub.db.housekeeping.noteWrites(6 * (summary.created + summary.changed - wrote));
     await ctx.hub.db.housekeeping.maybeRun();
@@ -133,12 +143,10 @@ interface RecordLite { id: string; data: Order; source_connection_id: string | n
 
 async function analyseOrders(
   ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[],
-  page: RecordEvent[], bad: InvalidEvent[], summary: OrderFetchSummary,
+  page: RecordEvent[], bad: InvalidEvent[], summary: OrderFetchSummary, policy: HoldPolicy,
 ): Promise<void> {
   const { db } = ctx.hub;
   const detect = (f: Parameters<typeof fieldMode>[1]) => fieldMode(conn.settings, f).detect;
-  // A fulfilling connection's own stock already counts the orders placed on it.
-  const reserves = !conn.settings.absorb.orders;
   const views = [...new Map(page.map((e) => [e.externalId, e])).values()];
   summary.scanned += page.length;
   summary.invalid += bad.length;
@@ -237,7 +245,7 @@ async function analyseOrders(
     const matches = toMatch.length === 0 ? [] : await matchLines(db, tx, conn.id, toMatch);
     const reservations: NewReservation[] = [];
     const reserveLines = (orderId: string, order: Order, m: LineMatch[]) => {
-      if (!reserves || RELEASING_STATUSES.includes(order.status)) return;
+      if (!policy.mayHold(order)) return;
       const sums = new Map<string, NewReservation>();
       m.forEach((x, i) => {
         const qty = order.lines[i]?.quantity ?? 0;
@@ -343,6 +351,8 @@ async function analyseOrders(
 
     const products = new Set<string>();
     const reserved = await reserve(db, tx, reservations);
+    // No fulfiller: the source's own next stock reading counts the sale.
+    if (policy.landOn && reservations.length > 0) await land(db, tx, [...new Set(reservations.map((r) => r.order_record_id))], policy.landOn);
     for (const p of reserved.products) products.add(p);
     summary.reserved += reserved.units;
     const closed = updated.filter((id) => RELEASING_STATUSES.includes(current.get(id)!.status)
