@@ -141,6 +141,7 @@ export function RecordDetailPage({ entity, id }: { entity: 'products' | 'orders'
       {tab === 'compare' && (isProduct
         ? <ProductCompare rec={rec} conns={conns} editing={editing} onDone={(saved) => { setEditing(false); if (saved) void load(); }} />
         : <OrderCompare rec={rec} conns={conns} />)}
+      {tab === 'compare' && isProduct && <HeldStock ledger={rec.reservations as HoldLedger | undefined} connections={hub.connections} />}
       {tab === 'issues' && <IssueList issues={issues} connections={hub.connections} />}
       {tab === 'history' && <HistoryList history={history} />}
     </div>
@@ -506,6 +507,57 @@ function IssueList({ issues, connections }: { issues: Issue[]; connections: Conn
         </li>
       ))}
     </ul>
+  );
+}
+
+interface HoldLedger {
+  open: Record<string, number>;
+  entries: Array<{
+    orderId: string; orderNumber: string | null; variation: string; quantity: number; sourceConnectionId: string | null; createdAt: string;
+    landedConnectionId: string | null; releasedAt: string | null; releaseReason: string | null; state: 'open' | 'released';
+  }>;
+}
+
+const RELEASE_TEXT: Record<string, string> = {
+  stock_reported: 'counted by a stock reading',
+  expired: 'expired: nothing would count it',
+  'order cancelled': 'order cancelled',
+  'order refunded': 'order refunded',
+};
+
+/** Why a marketplace shows less than the hub: the orders holding this product's stock, and the holds that ended lately. */
+function HeldStock({ ledger, connections }: { ledger: HoldLedger | undefined; connections: Connection[] }) {
+  if (!ledger || ledger.entries.length === 0) return null;
+  const open = ledger.entries.filter((e) => e.state === 'open');
+  const ended = ledger.entries.filter((e) => e.state !== 'open').slice(0, 5);
+  const name = (id: string | null) => connections.find((c) => c.id === id)?.name ?? '—';
+  const units = Object.values(ledger.open).reduce((n, q) => n + q, 0);
+  return (
+    <section className="card held-card" aria-label="Stock held by orders">
+      <h2>Held by orders{units > 0 && <span className="tab-count">{units}</span>}</h2>
+      <p className="muted small">
+        {units > 0
+          ? `${units} unit${units === 1 ? ' is' : 's are'} kept off the stock the connections are offered until the stock the hub reads counts these sales.`
+          : 'Nothing is held now.'}
+      </p>
+      <table className="table">
+        <thead><tr><th>Order</th><th>Variation</th><th>Units</th><th>From</th><th>Since</th><th>State</th></tr></thead>
+        <tbody>
+          {[...open, ...ended].map((e) => (
+            <tr key={`${e.orderId}|${e.variation}`}>
+              <td><Link to={`/orders/${e.orderId}`}>{e.orderNumber ?? e.orderId.slice(0, 8)}</Link></td>
+              <td className="mono">{e.variation}</td>
+              <td>{e.quantity}</td>
+              <td>{name(e.sourceConnectionId)}</td>
+              <td>{dateTime(e.createdAt)}</td>
+              <td>{e.state === 'open'
+                ? <span className="tag">{e.landedConnectionId ? `held until ${name(e.landedConnectionId)} reads its stock` : 'held'}</span>
+                : <span className="tag tag-muted">ended {ago(e.releasedAt ?? e.createdAt)}: {RELEASE_TEXT[e.releaseReason ?? ''] ?? e.releaseReason}</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
