@@ -50,14 +50,28 @@ export function offerMatchNotice(conn: LoadedConnection, eq: { id: string; recor
 interface Waiting { id: string; record_id: string; sku: string; data: Product }
 
 /**
- * Offer match before the first creates of a send (settings.matching.lookupBeforeCreate):
- * reads this platform's listing page by page and binds every listing that has the SKU
- * or a barcode of a product waiting to be created here, so the platform's existing
- * offer is updated rather than duplicated. Each bind leaves a notice.
+ * Whether a full scan of this connection's products ever completed (read fresh: a fetch may
+ * run alongside). A cursor is saved only by a scan that went through the whole listing once.
+ */
+async function listingKnown(db: Database, connectionId: string): Promise<boolean> {
+  const [row] = await db.rows<{ known: boolean }>(sql`
+    select (clocks->'products'->>'fullScanAt') is not null or (clocks->'products'->>'cursor') is not null as known
+    from connections where id = ${connectionId}`);
+  return row?.known ?? false;
+}
+
+/**
+ * Offer match before the creates of a send: reads this platform's listing page by page
+ * and binds every listing that has the SKU or a barcode of a product waiting to be
+ * created here, so the platform's existing offer is updated rather than duplicated.
+ * Each bind leaves a notice. Done when settings.matching.lookupBeforeCreate asks for it,
+ * and always while this connection's own listing is not fully known (no complete full
+ * scan yet): a Sync runs the first fetch beside the send, and a create written before
+ * that fetch reached the same product would list it twice.
  */
 export async function matchBeforeCreate(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[], connector: Connector): Promise<number> {
-  if (!conn.settings.matching?.lookupBeforeCreate) return 0;
   const { db } = ctx.hub;
+  if (!conn.settings.matching?.lookupBeforeCreate && await listingKnown(db, conn.id)) return 0;
   const [{ n }] = await db.rows<{ n: number }>(sql`select count(*)::int as n from equivalences
     where connection_id = ${conn.id} and entity = 'product' and external_id is null and create_attempted_at is null and status <> 'gone'`);
   if (n === 0) return 0;
@@ -125,14 +139,21 @@ async function bindPage(ctx: JobContext, conn: LoadedConnection, all: LoadedConn
       found.push({ id: w.id, record_id: w.record_id, data: w.data, external_id: l.externalId, ack: l.record, fingerprint: fingerprint(l.record), how });
     }
     if (found.length === 0) return 0;
-    await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
+    const updated = await db.rows<{ id: string }>(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
         status = 'live', last_seen_at = now(), updated_at = now()
       from jsonb_to_recordset(${JSON.stringify(found)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
-      where e.id = x.id and e.external_id is null`, tx);
-    await db.rows(sql`delete from pending_changes where equivalence_id = any(${uuidArray(found.map((f) => f.id))})`, tx);
+      where e.id = x.id and e.external_id is null
+        -- This connection's fetch, running alongside, may have bound the listing or the record meanwhile.
+        and not exists (select 1 from equivalences o where o.connection_id = e.connection_id and o.entity = 'product'
+          and (o.external_id = x.external_id or (o.record_id = e.record_id and o.external_id is not null)))
+      returning e.id`, tx);
+    const ids = new Set(updated.map((u) => u.id));
+    const bound = found.filter((f) => ids.has(f.id));
+    if (bound.length === 0) return 0;
+    await db.rows(sql`delete from pending_changes where equivalence_id = any(${uuidArray(bound.map((f) => f.id))})`, tx);
     // What the hub still has to change on the bound listings becomes a pending update.
-    await replanProducts(db, tx, new Map(found.map((f) => [f.record_id, f.data])), all);
-    await raiseIssues(db, found.map((f) => offerMatchNotice(conn, f, f.external_id, f.how)), tx);
-    return found.length;
+    await replanProducts(db, tx, new Map(bound.map((f) => [f.record_id, f.data])), all);
+    await raiseIssues(db, bound.map((f) => offerMatchNotice(conn, f, f.external_id, f.how)), tx);
+    return bound.length;
   });
 }
