@@ -9,6 +9,7 @@ import { processOwner, type Hub } from './hub.js';
 import { JobQueue } from './jobs/queue.js';
 import { Scheduler, type SchedulerOptions } from './jobs/scheduler.js';
 import { buildServer } from './http/server.js';
+import { Reach, attachReach, allowPrivateFromEnv, defaultImportDir } from './connectors/reach.js';
 
 export interface HubOptions {
   port?: number;
@@ -25,6 +26,10 @@ export interface HubOptions {
   httpLog?: boolean;
   /** Embedded database only: start from this dump (tests clone a migrated database this way). */
   loadDataDir?: Blob;
+  /** The only folder feed files are read from (default CHANNELSYNC_IMPORT_DIR, else <dataDir>/imports, else ./data/imports). */
+  importDir?: string;
+  /** Connections may reach loopback and private-network addresses (default CHANNELSYNC_ALLOW_PRIVATE_TARGETS). */
+  allowPrivateTargets?: boolean;
   /** The scheduler of processes that run jobs; false: none (CHANNELSYNC_SCHEDULER=off). */
   schedule?: SchedulerOptions | false;
 }
@@ -62,6 +67,11 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const hub: Hub = { db, secrets: inMemory ? new SecretBox(process.env.CHANNELSYNC_SECRET ?? crypto.randomUUID()) : SecretBox.fromEnvironment(dataDir), log, events, owner: processOwner() };
+  const reach = attachReach(hub, new Reach({
+    allowPrivate: opts.allowPrivateTargets ?? allowPrivateFromEnv(),
+    importDir: opts.importDir ?? defaultImportDir(process.env, opts.dataDir ?? './data'),
+    makeImportDir: true,
+  }));
   const queue = new JobQueue(hub);
   let app: FastifyInstance | null = null;
   let scheduler: Scheduler | null = null;
@@ -75,6 +85,8 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     if (opts.api !== false) {
       app = await buildServer({ hub, queue, adminToken: opts.adminToken, logger: opts.httpLog });
       const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
+      // Connections may never point at the hub's own API.
+      for (const a of app.addresses()) if (typeof a === 'object') reach.addSelf(a.address, a.port);
       url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     }
     let closed = false;

@@ -65,6 +65,8 @@ program.command('demo')
   .description('Start the hub plus two reference storefronts: "Demo webshop" full of products and an empty "Demo marketplace" that absorbs them')
   .option('--products <n>', 'products in the demo webshop', '500')
   .action(async (opts: { products: string }) => {
+    // The demo storefronts run on this machine: let the hub's connections reach loopback.
+    process.env.CHANNELSYNC_ALLOW_PRIVATE_TARGETS = '1';
     const key1 = 'demo-webshop-key-0001';
     const key2 = 'demo-marketplace-key-0002';
     const shop = await startStorefront({ key: key1, port: Number(process.env.DEMO_SHOP_PORT ?? 8181), products: Number(opts.products), orders: 10 });

@@ -58,8 +58,9 @@ describe.each(DATABASES)('CSV / JSON feeds (%s)', (kind) => {
   let files: Awaited<ReturnType<typeof startFileServer>>;
   let catalog: any;
   beforeAll(async () => {
-    hub = await startTestHub(kind);
+    // Feed files are read only from the hub's import folder.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-feed-'));
+    hub = await startTestHub(kind, { importDir: dir });
     files = await startFileServer();
   });
   afterAll(async () => {

@@ -92,6 +92,9 @@ const TIMEOUTS = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 export function transportFailure(
   err: unknown, at: { name: string; url: string; where: string; timeoutMs: number; mayHaveApplied?: boolean },
 ): AttemptFailure {
+  // The hub's own refusal (an address the policy forbids, src/connectors/reach.ts): never retried, said as is.
+  const own = connectorErrorIn(err);
+  if (own) return { retry: 'never', error: own };
   const code = errorCode(err);
   const detail = `${at.where}: ${code ?? ''} ${err instanceof Error ? err.message : String(err)}`.trim();
   const Name = at.name.charAt(0).toUpperCase() + at.name.slice(1);
@@ -105,6 +108,15 @@ export function transportFailure(
     };
   }
   return { retry: 'idempotent', error: new ConnectorError('transient', `The connection to ${at.name} at ${at.url} was interrupted.${maybe}`, detail) };
+}
+
+function connectorErrorIn(err: unknown): ConnectorError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 3 && e && typeof e === 'object'; depth++) {
+    if (e instanceof ConnectorError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** The network error code of an error or of its causes (undici wraps them). */

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Product, Variation } from '../model/product.js';
 import type { Order, OrderPatch } from '../model/order.js';
 import type { Notice } from '../model/normalize.js';
+import type { Reach } from './reach.js';
+import { redactUrls } from './redact.js';
 
 export type Entity = 'products' | 'orders';
 
@@ -72,8 +74,10 @@ export class ConnectorError extends Error {
     readonly detail?: string,
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    // Addresses in messages and details never carry credentials (user:pass@, ?token=…): both end up in jobs, issues and logs.
+    super(redactUrls(message));
     this.name = 'ConnectorError';
+    if (detail !== undefined) this.detail = redactUrls(detail);
   }
   get retryable(): boolean {
     return this.kind === 'transient' || this.kind === 'rate_limited';
@@ -83,6 +87,12 @@ export class ConnectorError extends Error {
 export interface ConnectorContext {
   log: Logger;
   signal: AbortSignal;
+  /**
+   * What the connection may reach: the dispatcher every request goes through (it refuses
+   * link-local, metadata and, unless allowed, private addresses) and the feed import folder.
+   * Absent: the policy of the environment (`reachOf(undefined)`).
+   */
+  reach?: Reach;
 }
 
 /** How to read: `ids` asks for just these records (a webhook's hint); a connector that cannot may read everything. */
@@ -123,6 +133,19 @@ export interface ConnectorDefinition<Config = unknown> {
   configSchema: ZodType<Config>;
   /** Config fields stored encrypted and never logged. */
   secretFields: string[];
+  /**
+   * The secrets the connector sends to the addresses in its config (default: all of
+   * `secretFields`). When an address changes host, these must be given again in the same
+   * request: a stored secret never follows an address to another host.
+   */
+  sentSecrets?: string[];
+  /**
+   * Address fields whose credential query parameters (`?token=…`) are moved into a secret
+   * field (address field -> secret field) instead of being refused.
+   */
+  urlCredentials?: Record<string, string>;
+  /** What the hub's reach policy says about a config (e.g. a feed file outside the import folder): the field and why, or null. */
+  checkReach?(config: Config, reach: Reach): Promise<{ field: string; message: string } | null>;
   /** Fills in config the hub generates (e.g. a key) before validation. */
   prepareConfig?(input: Record<string, unknown>): Record<string, unknown>;
   /**

@@ -5,6 +5,9 @@ import { getConnectorDefinition, connectorKinds } from '../connectors/registry.j
 import { ConnectionSettings, mergeSettings } from '../model/settings.js';
 import { ApiError } from '../http/errors.js';
 import { unplannedCount } from './unplanned.js';
+import { reachOf } from '../connectors/reach.js';
+import { credentialsInUrl, isSecretParam, redactUrl } from '../connectors/redact.js';
+import type { ConnectorDefinition } from '../connectors/types.js';
 
 export interface ConnectionRow {
   id: string;
@@ -52,6 +55,92 @@ function validateConfig(kind: string, input: unknown): Record<string, unknown> {
   const parsed = def.configSchema.safeParse(prepared);
   if (!parsed.success) throw zodToApiError(parsed.error as z.ZodError, 'config');
   return parsed.data as Record<string, unknown>;
+}
+
+function isAddress(v: unknown): v is string {
+  return typeof v === 'string' && /^https?:\/\//i.test(v.trim());
+}
+
+/**
+ * Credentials found in the addresses of a config: a connector that keeps them (a feed's
+ * `?token=…`) has them moved into its secret field; any other is refused with a 400 naming
+ * the field and where the credential belongs. Addresses are shown, logged and put in
+ * error messages; secret fields are stored encrypted and never shown.
+ */
+function takeUrlCredentials(def: ConnectorDefinition, input: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...input };
+  for (const [field, value] of Object.entries(input)) {
+    if (!isAddress(value)) continue;
+    const found = credentialsInUrl(value.trim());
+    if (!found.userinfo && found.params.length === 0) continue;
+    const into = def.urlCredentials?.[field];
+    const where = `config.${field}`;
+    if (found.userinfo) {
+      throw ApiError.badRequest(`${where}: the address holds a user name and password (user:pass@); the hub keeps no credentials in addresses. ` +
+        (into ? 'Use an address with an access key parameter (e.g. ?token=…), which the hub keeps encrypted.' : `Put them in ${secretList(def)} instead.`), where);
+    }
+    if (into) {
+      const url = new URL(value.trim());
+      const moved = new URLSearchParams();
+      for (const name of [...url.searchParams.keys()]) {
+        if (!isSecretParam(name)) continue;
+        for (const v of url.searchParams.getAll(name)) moved.append(name, v);
+        url.searchParams.delete(name);
+      }
+      out[field] = url.toString();
+      out[into] = moved.toString();
+      continue;
+    }
+    throw ApiError.badRequest(`${where}: the address holds a credential (${found.params.map((p) => `${p}=…`).join(', ')}); ` +
+      `put it in ${secretList(def)}, never in the address: addresses are shown and logged, secret fields are stored encrypted.`, where);
+  }
+  return out;
+}
+
+function secretList(def: ConnectorDefinition): string {
+  const fields = def.sentSecrets ?? def.secretFields;
+  return fields.length === 0 ? 'the connection\'s settings' : fields.map((f) => `config.${f}`).join(' or ');
+}
+
+/** scheme://host:port of each address of a config, by field. */
+function origins(config: Record<string, unknown>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [field, value] of Object.entries(config)) {
+    if (!isAddress(value)) continue;
+    try {
+      const url = new URL(value.trim());
+      out.set(field, `${url.protocol}//${url.host}`);
+    } catch {
+      // not an address after all: validation says so
+    }
+  }
+  return out;
+}
+
+/**
+ * A secret never follows an address to another host: when an address of the config now
+ * points at another scheme, host or port, each secret the connector sends there must be
+ * given again in the same request (or set to null to drop it), else a 400 naming it.
+ */
+function checkSecretsFollow(def: ConnectorDefinition, before: Record<string, unknown>, after: Record<string, unknown>, given: Record<string, unknown>): void {
+  // A host the secrets already went to (another address of the same config) is no change.
+  const was = new Set(origins(before).values());
+  const moved = [...origins(after)].filter(([, origin]) => !was.has(origin)).map(([field]) => field);
+  if (moved.length === 0) return;
+  for (const secret of def.sentSecrets ?? def.secretFields) {
+    const held = before[secret];
+    if (held === undefined || held === null || held === '' || Object.hasOwn(given, secret)) continue;
+    const where = `config.${secret}`;
+    throw ApiError.badRequest(`${where}: the address in config.${moved[0]} now points at another host (${redactUrl(String(after[moved[0]]))}); ` +
+      `give ${secret} again in the same request (or null to remove it): the hub does not send a stored secret to an address it was not given for.`, where);
+  }
+}
+
+/** The reach policy's objection to a config (a feed file outside the import folder) as a 400 naming the field. */
+async function checkReach(hub: Hub, kind: string, config: Record<string, unknown>): Promise<void> {
+  const def = getConnectorDefinition(kind)!;
+  const found = await def.checkReach?.(config, reachOf(hub));
+  if (found) throw ApiError.badRequest(`config.${found.field}: ${found.message}`, `config.${found.field}`);
 }
 
 function validateSettings(input: unknown): ConnectionSettings {
@@ -106,7 +195,11 @@ export function loadRow(hub: Hub, row: ConnectionRow): LoadedConnection {
 export async function createConnection(hub: Hub, input: { name?: unknown; kind?: unknown; config?: unknown; settings?: unknown }) {
   if (typeof input.name !== 'string' || input.name.trim() === '') throw ApiError.badRequest('name: required, a non-empty string', 'name');
   if (typeof input.kind !== 'string') throw ApiError.badRequest(`kind: required, one of ${connectorKinds().join(', ')}`, 'kind');
-  const config = validateConfig(input.kind, input.config);
+  const def = getConnectorDefinition(input.kind);
+  const given = def && typeof input.config === 'object' && input.config !== null && !Array.isArray(input.config)
+    ? takeUrlCredentials(def, input.config as Record<string, unknown>) : input.config;
+  const config = validateConfig(input.kind, given);
+  await checkReach(hub, input.kind, config);
   const defaults = getConnectorDefinition(input.kind)!.defaultSettings?.(config) ?? {};
   const settings = validateSettings(mergeSettings(defaults, input.settings ?? {}));
   const { plain, secret } = splitSecrets(input.kind, config);
@@ -144,8 +237,14 @@ export async function updateConnection(hub: Hub, id: string, patch: { name?: unk
   if (patch.config !== undefined && (typeof patch.config !== 'object' || patch.config === null)) {
     throw ApiError.badRequest('config: must be an object', 'config');
   }
+  const def = getConnectorDefinition(current.kind)!;
+  const given = patch.config === undefined ? {} : takeUrlCredentials(def, patch.config as Record<string, unknown>);
   const config = patch.config === undefined ? current.config
-    : validateConfig(current.kind, { ...current.config, ...(patch.config as object) });
+    : validateConfig(current.kind, { ...current.config, ...given });
+  if (patch.config !== undefined) {
+    checkSecretsFollow(def, current.config, config, given);
+    await checkReach(hub, current.kind, config);
+  }
   const settings = patch.settings === undefined ? current.settings
     : patchSettings(current.settings, patch.settings);
   const { plain, secret } = splitSecrets(current.kind, config);
@@ -192,7 +291,8 @@ export function publicConnection(c: LoadedConnection) {
   const def = getConnectorDefinition(c.kind);
   const config: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(c.config)) {
-    config[k] = def?.secretFields.includes(k) && k !== 'key' ? '********' : v;
+    // An address stored before credentials were kept out of addresses is shown without them.
+    config[k] = def?.secretFields.includes(k) && k !== 'key' ? '********' : isAddress(v) ? redactUrl(v) : v;
   }
   return {
     id: c.id, name: c.name, kind: c.kind, config, settings: c.settings, clocks: c.clocks,

@@ -1,9 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { CustomConfig } from './config.js';
 import { throwIfAborted } from '../abort.js';
 import { retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
+import { contextReach } from '../reach.js';
+import { redactUrl } from '../redact.js';
 
 export const KEY_HEADER = 'x-channelsync-key';
 
@@ -12,11 +14,9 @@ const MAX_WAIT_MS = 120_000;
 /** A body that is not JSON is usually a proxy page or a half-written response: worth a couple of retries, not more. */
 const NOT_JSON_RETRIES = 2;
 
-let agent: Agent | undefined;
-/** One keep-alive pool shared by every custom connection; timeouts are set per request. */
-function sharedAgent(): Agent {
-  agent ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 64 });
-  return agent;
+/** One keep-alive pool shared by every custom connection of a hub, through its address policy; timeouts are set per request. */
+function sharedAgent(ctx: ConnectorContext): Dispatcher {
+  return contextReach(ctx).dispatcher({ connections: 64 });
 }
 
 export interface SendOptions {
@@ -87,7 +87,7 @@ export class CustomClient {
       retries: maxRetries, baseMs: this.config.retryBaseMs, maxWaitMs: MAX_WAIT_MS, idempotent: opts.idempotent === true, signal,
       exhausted: (failure, attempt) => attempt >= maxRetries || (failure.notJson === true && ++notJson > NOT_JSON_RETRIES),
       onRetry: (failure, attempt, waitMs) => log.warn(
-        { method, url, attempt, waitMs, kind: failure.error.kind, detail: failure.error.detail },
+        { method, url: redactUrl(url), attempt, waitMs, kind: failure.error.kind, detail: failure.error.detail },
         'custom store request failed, retrying',
       ),
     }, async () => {
@@ -96,7 +96,7 @@ export class CustomClient {
           method,
           headers,
           body: payload,
-          dispatcher: sharedAgent(),
+          dispatcher: sharedAgent(this.ctx),
           headersTimeout: this.config.timeoutMs,
           bodyTimeout: this.config.timeoutMs,
           signal,

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { z } from 'zod';
 
 /** The universal fields a feed column can hold; a feed row is one variation of a product. */
@@ -26,9 +25,10 @@ function count(field: string, min: number) {
   return z.number({ error: `${field} must be a whole number` }).int(`${field} must be a whole number`).min(min, `${field} must be at least ${min}`);
 }
 
+// A file is read only from the import folder (src/connectors/reach.ts): a relative name is taken from there.
 const Source = z.string().trim().min(1, 'source must not be empty').refine(
-  (s) => /^https?:\/\//i.test(s) || path.isAbsolute(s),
-  'source must be an http:// or https:// address or an absolute file path, e.g. /srv/feeds/catalog.csv',
+  (s) => /^https?:\/\//i.test(s) || !/^[a-z][a-z0-9+.-]+:/i.test(s),
+  'source must be an http:// or https:// address or a file in the import folder (CHANNELSYNC_IMPORT_DIR), e.g. catalog.csv',
 );
 
 /**
@@ -41,6 +41,12 @@ const Source = z.string().trim().min(1, 'source must not be empty').refine(
  */
 export const FeedConfig = z.object({
   source: z.preprocess((v) => (v === '' || v === null ? undefined : v), Source.optional()),
+  /**
+   * The access key(s) of a source address, as query parameters (`token=…`): a source given
+   * with `?token=…` (or key, access_token, …) has them moved here, stored encrypted and
+   * never shown; they are added back to the address only when the feed is downloaded.
+   */
+  sourceParams: z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().optional()),
   format: z.enum(['csv', 'json'], { error: 'format must be csv or json' }).optional(),
   delimiter: z.string().min(1).max(1, 'delimiter must be one character, e.g. ; or a tab').default(','),
   /** Universal field -> column name; fields left out are neither read nor written. */
@@ -55,6 +61,15 @@ export const FeedConfig = z.object({
   retryBaseMs: count('retryBaseMs', 0).default(500),
 });
 export type FeedConfig = z.infer<typeof FeedConfig>;
+
+/** The address the feed is downloaded from: the source with its stored access parameters added back. */
+export function sourceUrl(config: FeedConfig): string {
+  const source = config.source!;
+  if (!config.sourceParams) return source;
+  const url = new URL(source);
+  for (const [k, v] of new URLSearchParams(config.sourceParams)) url.searchParams.append(k, v);
+  return url.toString();
+}
 
 /** csv or json: as configured, else from the source's extension, else csv. */
 export function formatOf(config: FeedConfig): 'csv' | 'json' {

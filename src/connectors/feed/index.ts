@@ -26,8 +26,21 @@ export const feed: ConnectorDefinition<FeedConfig> = {
   kind: 'feed',
   label: 'CSV / JSON feed',
   configSchema: FeedConfig,
-  secretFields: ['key'],
+  secretFields: ['key', 'sourceParams'],
+  // The export key is the hub's own; only a source's access parameters go to the source.
+  sentSecrets: ['sourceParams'],
+  urlCredentials: { source: 'sourceParams' },
   prepareConfig: prepareFeedConfig,
+  // A feed file must be in the import folder: said when the connection is saved, and again at every read.
+  checkReach: async (config, reach) => {
+    if (!config.source || /^https?:\/\//i.test(config.source)) return null;
+    try {
+      await reach.importPath(config.source);
+      return null;
+    } catch (err) {
+      return { field: 'source', message: err instanceof Error ? err.message : String(err) };
+    }
+  },
   capabilities: { read: ['products'], write: ['products'] },
   // An import feed holds only the fields it maps: the others are never read from it (so a stock
   // feed cannot blank a title) nor written to it. An export-only feed carries everything.

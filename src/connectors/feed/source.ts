@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { parse } from 'csv-parse';
 import { ConnectorError, type ConnectorContext } from '../types.js';
-import { formatOf, type FeedConfig } from './config.js';
+import { contextReach, outsideImportDir, type Reach } from '../reach.js';
+import { formatOf, sourceUrl, type FeedConfig } from './config.js';
 
 /** One line of a feed, or a line that could not be read at all. `row` counts like a spreadsheet: the header is row 1. */
 export type RowEvent =
@@ -54,7 +55,7 @@ export async function* readRows(config: FeedConfig, ctx: ConnectorContext): Asyn
     }
   } catch (err) {
     if (err instanceof ConnectorError) throw err;
-    throw new ConnectorError('invalid_data', `The feed at ${config.source} could not be read as CSV: ${plainCsvError(err)}`, String(err));
+    throw new ConnectorError('invalid_data', `The feed at ${config.source} could not be read as CSV: ${plainCsvError(err)}`, (err as { code?: string }).code ?? 'csv error');
   }
   if (!announced && header) yield { type: 'header', columns: header };
   while (skipped.length > 0) yield { type: 'bad', ...skipped.shift()! };
@@ -65,7 +66,8 @@ function* jsonRows(config: FeedConfig, text: string): Generator<RowEvent> {
   try {
     body = JSON.parse(text);
   } catch (err) {
-    throw new ConnectorError('invalid_data', `The feed at ${config.source} is not valid JSON: ${(err as Error).message}`, text.slice(0, 200));
+    // Never the parser's message: it quotes the file's content.
+    throw new ConnectorError('invalid_data', `The feed at ${config.source} is not valid JSON${jsonErrorPlace(err)}.`, `${text.length} characters`);
   }
   const list = Array.isArray(body) ? body
     : typeof body === 'object' && body !== null
@@ -88,23 +90,16 @@ function* jsonRows(config: FeedConfig, text: string): Generator<RowEvent> {
 
 async function openSource(config: FeedConfig, ctx: ConnectorContext): Promise<Readable> {
   const source = config.source!;
-  if (!/^https?:\/\//i.test(source)) {
-    try {
-      await fs.promises.access(source, fs.constants.R_OK);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConnectorError('config',
-        code === 'ENOENT' ? `The feed file ${source} does not exist.` : `The hub may not read the feed file ${source} (${code}).`, String(err));
-    }
-    return fs.createReadStream(source);
-  }
+  const reach = contextReach(ctx);
+  if (!/^https?:\/\//i.test(source)) return openFile(source, reach);
   for (let attempt = 0; ; attempt++) {
     let error: ConnectorError;
     try {
-      const res = await request(source, {
+      // Through the hub's address policy; each redirect is checked like the first address.
+      const res = await request(sourceUrl(config), {
         method: 'GET', headers: { 'user-agent': 'channelsync' }, signal: ctx.signal,
-        headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs, maxRedirections: 5,
-      } as Parameters<typeof request>[1]);
+        headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs, dispatcher: reach.dispatcher({ connections: 8, redirects: 5 }),
+      });
       if (res.statusCode >= 200 && res.statusCode < 300) return res.body;
       await res.body.dump();
       if (res.statusCode === 404) throw new ConnectorError('config', `There is no feed at ${source} (HTTP 404). Check the source address.`);
@@ -117,11 +112,56 @@ async function openSource(config: FeedConfig, ctx: ConnectorContext): Promise<Re
     } catch (err) {
       if (err instanceof ConnectorError) throw err;
       if (ctx.signal.aborted) throw err;
+      const own = ownError(err);
+      if (own) throw own;
       error = new ConnectorError('transient', `The hub could not download the feed at ${source}.`, String(err));
     }
     if (attempt >= config.retries) throw error;
     await new Promise((r) => setTimeout(r, config.retryBaseMs * 2 ** attempt));
   }
+}
+
+/**
+ * A feed file, opened only when its real path is inside the import folder: checked before
+ * opening and again on the file actually opened (a path swapped for a symlink meanwhile is
+ * caught), and only a regular file (not a device, a pipe or /proc).
+ */
+async function openFile(source: string, reach: Reach): Promise<Readable> {
+  const real = await reach.importPath(source);
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConnectorError('config',
+      code === 'ENOENT' ? `The feed file ${source} does not exist in the import folder ${reach.importDir}.` : `The hub may not read the feed file ${source} (${code}).`,
+      String(err));
+  }
+  try {
+    const opened = await fs.promises.readlink(`/proc/self/fd/${handle.fd}`).catch(() => real);
+    if (!(await reach.insideImportDir(opened))) throw outsideImportDir(source, reach.importDir);
+    if (!(await handle.stat()).isFile()) throw new ConnectorError('config', `The feed source ${source} is not a file.`);
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw err;
+  }
+  return handle.createReadStream();
+}
+
+function ownError(err: unknown): ConnectorError | undefined {
+  let e: unknown = err;
+  for (let depth = 0; depth < 3 && e && typeof e === 'object'; depth++) {
+    if (e instanceof ConnectorError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Where JSON.parse stopped, without the text around it. */
+function jsonErrorPlace(err: unknown): string {
+  const m = /position (\d+)/.exec((err as Error)?.message ?? '');
+  if (m) return ` (it breaks at character ${Number(m[1]) + 1})`;
+  return /Unexpected end/.test((err as Error)?.message ?? '') ? ' (it ends too early)' : '';
 }
 
 async function readAll(stream: Readable): Promise<string> {
@@ -140,6 +180,7 @@ function plainCsvError(err: unknown): string {
     case 'CSV_INVALID_CLOSING_QUOTE':
       return 'a quote in the middle of a cell';
     default:
-      return e.message ?? String(err);
+      // The parser's own messages quote cell values: said by their code only.
+      return e.code ? `the line could not be read (${e.code})` : 'the line could not be read';
   }
 }

@@ -1,15 +1,15 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { ShopifyConfig } from './config.js';
 import { sleep, throwIfAborted } from '../abort.js';
 import { backoff, retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
+import { contextReach } from '../reach.js';
 
 const MAX_WAIT_MS = 120_000;
 
-let agent: Agent | undefined;
-function sharedAgent(): Agent {
-  agent ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 16 });
-  return agent;
+/** One keep-alive pool per hub, through its address policy (src/connectors/reach.ts). */
+function sharedAgent(ctx: ConnectorContext): Dispatcher {
+  return contextReach(ctx).dispatcher({ connections: 16 });
 }
 
 interface Cost { requestedQueryCost?: number; throttleStatus?: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number } }
@@ -53,7 +53,7 @@ export class ShopifyClient {
       await this.waitForBucket(expectedCost);
       try {
         const res = await request(this.url, {
-          method: 'POST', body: payload, dispatcher: sharedAgent(), signal: this.ctx.signal,
+          method: 'POST', body: payload, dispatcher: sharedAgent(this.ctx), signal: this.ctx.signal,
           headers: { 'content-type': 'application/json', accept: 'application/json', 'x-shopify-access-token': this.config.accessToken, 'user-agent': 'channelsync' },
           headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs,
         });

@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { VendureConfig } from './config.js';
 import { throwIfAborted } from '../abort.js';
 import { retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
+import { contextReach } from '../reach.js';
 
 const AUTH_HEADER = 'vendure-auth-token';
 const CHANNEL_HEADER = 'vendure-token';
 /** Longest wait the client sits out itself; a longer Retry-After goes back to the job layer. */
 const MAX_WAIT_MS = 120_000;
 
-let agent: Agent | undefined;
-function sharedAgent(): Agent {
-  agent ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 });
-  return agent;
+/** One keep-alive pool per hub, through its address policy (src/connectors/reach.ts). */
+function sharedAgent(ctx: ConnectorContext): Dispatcher {
+  return contextReach(ctx).dispatcher({ connections: 32 });
 }
 
 /** Session tokens by login, so each job does not sign in again; dropped when Vendure stops accepting one. */
@@ -162,7 +162,7 @@ export class VendureClient {
     }, async () => {
       try {
         const res = await request(url, {
-          method: 'POST', headers, body: payload, dispatcher: sharedAgent(),
+          method: 'POST', headers, body: payload, dispatcher: sharedAgent(this.ctx),
           headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs, signal,
         });
         const text = await res.body.text();

@@ -1,15 +1,15 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { ConnectorError, type ConnectorContext } from '../types.js';
 import type { WooConfig } from './config.js';
 import { throwIfAborted } from '../abort.js';
 import { retryAfterMs, retrying, transportFailure, type AttemptFailure } from '../retry.js';
+import { contextReach } from '../reach.js';
 
 const MAX_WAIT_MS = 120_000;
 
-let agent: Agent | undefined;
-function sharedAgent(): Agent {
-  agent ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 32 });
-  return agent;
+/** One keep-alive pool per hub, through its address policy (src/connectors/reach.ts). */
+function sharedAgent(ctx: ConnectorContext): Dispatcher {
+  return contextReach(ctx).dispatcher({ connections: 32 });
 }
 
 export interface WooPage<T> {
@@ -78,7 +78,7 @@ export class WooClient {
         const res = await request(url, {
           method: method as Dispatcher.HttpMethod,
           headers: { authorization: this.auth, accept: 'application/json', 'user-agent': 'channelsync', ...(payload ? { 'content-type': 'application/json' } : {}) },
-          body: payload, dispatcher: sharedAgent(), signal: this.ctx.signal,
+          body: payload, dispatcher: sharedAgent(this.ctx), signal: this.ctx.signal,
           headersTimeout: this.config.timeoutMs, bodyTimeout: this.config.timeoutMs,
         });
         return this.interpret(method, url, where, res.statusCode, res.headers, await res.body.text());
