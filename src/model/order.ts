@@ -75,6 +75,8 @@ export const OrderLine = z.object({
   unitPrice: z.number().finite().nullable().default(null),
   /** Hub record only: the product record the line was matched to. */
   productRecordId: z.string().optional(),
+  /** Hub record only: which of its variations, as reservations name it (its SKU, or `#position` when it has none). */
+  variationKey: z.string().optional(),
   /** Connection view only: the platform's product id and variation id (or position). */
   productId: z.string().optional(),
   variationId: z.string().optional(),

@@ -53,9 +53,9 @@ export function toHubOrder(view: Order, matches: LineMatch[]): Order {
   return {
     ...view,
     lines: view.lines.map((l, i) => {
-      const { productId: _p, variationId: _v, productRecordId: _r, ...rest } = l;
+      const { productId: _p, variationId: _v, productRecordId: _r, variationKey: _k, ...rest } = l;
       const m = matches[i];
-      return m?.ok ? { ...rest, sku: m.line.sku || rest.sku, productRecordId: m.line.productRecordId } : rest;
+      return m?.ok ? { ...rest, sku: m.line.sku || rest.sku, productRecordId: m.line.productRecordId, variationKey: m.line.key } : rest;
     }),
   };
 }

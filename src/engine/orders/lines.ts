@@ -95,11 +95,23 @@ function variationOf(line: OrderLine, seen: Variation[], hub: Variation[]): { v:
     platform = seen[0] ?? hub[0];
   }
   if (!platform) return null;
-  if (platform.sku) {
-    const i = hub.findIndex((v) => v.sku === platform!.sku);
-    return i >= 0 ? { v: hub[i], i } : null;
+  const i = sameVariation(platform, index, hub);
+  return i >= 0 ? { v: hub[i], i } : null;
+}
+
+/**
+ * Where variation `v` (at `index` of another list of the same product) is in `list`: by
+ * SKU, else by barcode, else at the same position if that one has no SKU either; a
+ * product with a single variation on both sides is that variation.
+ */
+function sameVariation(v: Variation, index: number, list: Variation[]): number {
+  if (v.sku) return list.findIndex((x) => x.sku === v.sku);
+  if (v.barcode) {
+    const i = list.findIndex((x) => x.barcode === v.barcode);
+    if (i >= 0) return i;
   }
-  return hub[index] && !hub[index].sku ? { v: hub[index], i: index } : null;
+  if (list[index] && !list[index].sku) return index;
+  return list.length === 1 && index === 0 ? 0 : -1;
 }
 
 /** A hub line as the target connection names it: its product id and variation id. */
@@ -118,13 +130,27 @@ export async function mapLinesTo(db: Database, connectionId: string, orders: Ord
     order by created_at`, tx);
   const byRecord = new Map<string, { external_id: string; ack: Product | null }>();
   for (const e of eqs) if (!byRecord.has(e.record_id)) byRecord.set(e.record_id, e);
+  // Lines on variations without a SKU are found through the hub variation (its barcode, or its position).
+  const unnamed = [...new Set(orders.flatMap((o) => o.lines.filter((l) => !l.sku && l.productRecordId).map((l) => l.productRecordId!)))];
+  const hubData = new Map(unnamed.length === 0 ? [] : (await db.rows<{ id: string; data: Product }>(sql`
+    select id, data from records where id = any(${uuidArray(unnamed)})`, tx)).map((r) => [r.id, r.data]));
   return orders.map((o) => o.lines.map((l): TargetLine => {
     if (!l.productRecordId) return { ok: false, reason: `line ${l.sku || l.title || '(no SKU)'} is not matched to a hub product` };
     const eq = byRecord.get(l.productRecordId);
     if (!eq) return { ok: false, reason: `${l.sku || 'the product'} is not on this connection yet` };
     const variations = eq.ack?.variations ?? [];
-    const i = l.sku ? variations.findIndex((v) => v.sku === l.sku) : variations.length === 1 ? 0 : -1;
-    if (i < 0) return { ok: false, reason: `${eq.external_id} has no variation ${l.sku || '(without SKU)'} on this connection` };
+    const i = targetVariation(l, hubData.get(l.productRecordId), variations);
+    if (i < 0) return { ok: false, reason: `${eq.external_id} has no variation ${l.sku || (l.variationKey ? `at position ${l.variationKey.slice(1)}` : '(without SKU)')} on this connection` };
+    // The platform's own variation id, else its position: the terms the platform uses (custom protocol: "0", "1"...).
     return { ok: true, productId: eq.external_id, variationId: variations[i].id ?? String(i) };
   }));
+}
+
+/** Which of the target's variations a hub line is: by SKU, else as the hub variation it was matched to. */
+function targetVariation(line: OrderLine, hub: Product | undefined, target: Variation[]): number {
+  if (line.sku) return target.findIndex((v) => v.sku === line.sku);
+  const position = line.variationKey?.startsWith('#') ? Number(line.variationKey.slice(1)) : NaN;
+  const v = hub && Number.isInteger(position) ? hub.variations[position] : undefined;
+  if (v) return sameVariation(v, position, target);
+  return target.length === 1 ? 0 : -1;
 }
