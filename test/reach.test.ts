@@ -131,6 +131,14 @@ describe('what a connection may reach: addresses', () => {
         expect(error.message).toContain(`does not connect to ${host} (${address})`);
         expect(error.message).toMatch(/always refused/);
       }
+      // Numeric spellings of the metadata address are the same address.
+      for (const spelled of ['2852039166', '0xa9fea9fe', '0251.0376.0251.0376', '[::ffff:a9fe:a9fe]']) {
+        const result = await checkWith(kind, configAt(kind, `http://${spelled}:${server.port}`), reach);
+        expect((result as { error: ConnectorError }).error.message, spelled).toMatch(/does not connect to .*(169\.254\.169\.254|a9fe:a9fe).*link-local/);
+      }
+      // A name that resolves to nothing is not reached (and never falls back to localhost).
+      const nowhere = await checkWith(kind, configAt(kind, `http://nowhere.test:${server.port}`), reach);
+      expect(nowhere.ok).toBe(false);
       // `localhost` resolves to loopback: refused when private targets are not allowed.
       const local = await checkWith(kind, configAt(kind, `http://localhost:${server.port}`), new Reach({ allowPrivate: false }));
       expect((local as { error: ConnectorError }).error.message).toMatch(/does not connect to localhost \((127\.0\.0\.1|::1)\)/);

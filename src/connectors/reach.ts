@@ -143,6 +143,7 @@ export class Reach {
   async resolve(host: string, port: number): Promise<string[]> {
     const bare = host.replace(/^\[|\]$/g, '');
     const addresses = net.isIP(bare) ? [bare] : (await this.lookupAll(bare)).map((a) => a.address);
+    if (addresses.length === 0) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${bare}`), { code: 'ENOTFOUND', hostname: bare });
     for (const address of addresses) {
       const verdict = this.refusal(address, port);
       if (verdict) throw refused(bare, address, port, verdict);
