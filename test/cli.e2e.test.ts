@@ -112,7 +112,9 @@ describe('channelsync demo (pglite)', () => {
   const startDemo = async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'demo', '--products', '20'], {
       cwd: ROOT,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_SHOP_PORT: '0', DEMO_MARKET_PORT: '0', CHANNELSYNC_DATA: dataDir, CHANNELSYNC_SCHEDULER: 'off', LOG_LEVEL: 'warn', DATABASE_URL: '', CHANNELSYNC_TOKEN: '' },
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DEMO_SHOP_PORT: '0', DEMO_MARKET_PORT: '0', CHANNELSYNC_DATA: dataDir, CHANNELSYNC_SCHEDULER: 'off', LOG_LEVEL: 'warn', DATABASE_URL: '', CHANNELSYNC_TOKEN: '',
+        // Not inherited from the test run: the demo itself lets its hub reach its storefronts on 127.0.0.1.
+        CHANNELSYNC_ALLOW_PRIVATE_TARGETS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
