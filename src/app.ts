@@ -70,7 +70,8 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   const reach = attachReach(hub, new Reach({
     allowPrivate: opts.allowPrivateTargets ?? allowPrivateFromEnv(),
     importDir: opts.importDir ?? defaultImportDir(process.env, opts.dataDir ?? './data'),
-    makeImportDir: true,
+    // A hub whose data lives in memory (tests) makes no folder on disk unless told where.
+    makeImportDir: !inMemory || opts.importDir !== undefined || !!process.env.CHANNELSYNC_IMPORT_DIR,
   }));
   const queue = new JobQueue(hub);
   let app: FastifyInstance | null = null;
@@ -98,6 +99,7 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
         await scheduler?.stop();
         await app?.close();
         await queue.stop();
+        await reach.close();
         await db.close();
       },
     };

@@ -168,6 +168,13 @@ export class Reach {
     return d;
   }
 
+  /** Closes the connections kept open for reuse (the hub is stopping). */
+  async close(): Promise<void> {
+    const all = [...this.dispatchers.values()];
+    this.dispatchers.clear();
+    await Promise.all(all.map((d) => d.close().catch(() => undefined)));
+  }
+
   private connector(): buildConnector.connector {
     const base = buildConnector({});
     return (opts, callback) => {

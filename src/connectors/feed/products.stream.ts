@@ -49,7 +49,7 @@ export async function* readProducts(config: FeedConfig, ctx: ConnectorContext): 
       const missing = mappedFields(config).filter((f: FeedField) => !present.has(config.columns[f]!));
       if (missing.length > 0) {
         throw new ConnectorError('config',
-          `The feed has no column ${missing.map((f) => `"${config.columns[f]}" (for ${f})`).join(', ')}. Its columns are: ${ev.columns.join(', ') || 'none'}. ` +
+          `The feed has no column ${missing.map((f) => `"${config.columns[f]}" (for ${f})`).join(', ')}. Its columns are: ${columnList(ev.columns)}. ` +
             'Fix the column mapping of this connection or the file.',
           `missing columns: ${missing.join(', ')}`);
       }
@@ -75,4 +75,11 @@ export async function* readProducts(config: FeedConfig, ctx: ConnectorContext): 
     type: 'checkpoint', cursor: { scannedAt }, complete: true,
     ...(products === 0 ? { warning: `The feed at ${config.source} lists no products at all.` } : {}),
   };
+}
+
+/** The file's header for an error message: its column names, each and all kept short (a file that is no feed says little of itself). */
+function columnList(columns: string[]): string {
+  if (columns.length === 0) return 'none';
+  const names = columns.slice(0, 30).map((c) => (c.length > 40 ? `${c.slice(0, 40)}…` : c));
+  return names.join(', ') + (columns.length > 30 ? ` and ${columns.length - 30} more` : '');
 }
