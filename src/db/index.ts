@@ -173,3 +173,23 @@ export function uuidArray(list: readonly string[]): SQL {
 function arrayLiteral(list: readonly string[]): string {
   return `{${list.map((s) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
 }
+
+/**
+ * The SQLSTATE of a database error (`23505` a unique violation...), wherever the driver
+ * put it: the ORM wraps the driver's error (`err.cause.code`), and other layers may wrap
+ * it again. Undefined for an error that did not come from the database.
+ *
+ * @example if (pgErrorCode(err) === '23505') { ... } // the row is there already
+ */
+export function pgErrorCode(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  for (let e = err; e && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** SQLSTATE 23505: the row is there already. */
+export const UNIQUE_VIOLATION = '23505';

@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import PgBoss from 'pg-boss';
-import { uuidArray } from '../db/index.js';
+import { pgErrorCode, UNIQUE_VIOLATION, uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
@@ -111,14 +111,19 @@ export class JobQueue {
     await boss.start();
     await boss.createQueue(QUEUE);
     this.boss = boss;
+    // Recovery never stops a start: what fails here is logged and the reaper tries again.
     if (this.hub.db.kind === 'pglite') {
-      // One process owns an embedded database: whatever was running when it stopped is over.
-      await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
-        error = 'The hub stopped while this job was running; start it again' where state = 'running'`);
-      await this.hub.db.rows(sql`delete from connection_locks`);
+      // One process owns an embedded database (the data folder's lock): whatever was running when it stopped is over.
+      try {
+        await this.hub.db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
+          error = 'The hub stopped while this job was running; start it again' where state = 'running'`);
+        await this.hub.db.rows(sql`delete from connection_locks`);
+      } catch (err) {
+        this.hub.log.error({ err }, 'could not close the jobs of the previous run; the reaper takes them back when their leases expire');
+      }
     }
     // Jobs of processes that died are queued again (PostgreSQL: for whichever worker is free).
-    await this.reap();
+    await this.reap().catch((err) => this.hub.log.error({ err }, 'job recovery failed at start; the reaper tries again'));
     for (let i = 0; i < opts.workers; i++) {
       this.workerIds.push(await boss.work<{ jobId: string }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 },
         async ([job]) => { await this.run(job.data.jobId); }));
@@ -185,36 +190,12 @@ export class JobQueue {
     const expired = await db.rows<{ id: string; attempts: number; connection_id: string | null }>(sql`select id, attempts, connection_id from jobs
       where state = 'running' and (lease_expires_at < now() or lease_expires_at is null)`);
     for (const job of expired) {
-      if (job.connection_id === null) {
-        // The integrity fix runs in the process that started it, not on a worker: nothing would run it if it were queued.
-        const rows = await db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
-            error = 'The process running this integrity fix stopped; start it again (what it already repaired stays repaired)'
-          where id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null) returning id`);
-        if (rows.length > 0) out.failed.push(job.id);
-      } else if (job.attempts >= MAX_ATTEMPTS) {
-        const rows = await db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
-            error = ${`The process running this job stopped ${job.attempts} times; start it again once the cause is fixed`}
-          where id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null) returning id`);
-        if (rows.length > 0) out.failed.push(job.id);
-      } else {
-        try {
-          const rows = await db.rows(sql`update jobs set state = 'queued', phase = null, lease_owner = null, lease_expires_at = null,
-              queued_at = now(), error = 'Its process stopped: queued again'
-            where id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null) returning id`);
-          if (rows.length === 0) continue;
-        } catch (err) {
-          if ((err as { code?: string }).code !== '23505') throw err;
-          await db.rows(sql`update jobs set state = 'cancelled', finished_at = now(), lease_owner = null,
-              error = 'Its process stopped; the same job, already queued, does the work'
-            where id = ${job.id} and state = 'running'`);
-          continue;
-        }
-        await db.rows(sql`delete from connection_locks where job_id = ${job.id}`);
-        await this.send(job.id);
-        out.requeued.push(job.id);
+      try {
+        await this.takeBack(job, out);
+      } catch (err) {
+        // One job that cannot be taken back does not hold back the others; the next pass tries it again.
+        this.hub.log.error({ err, jobId: job.id }, 'could not take back the job of a stopped process');
       }
-      const [row] = await db.rows<JobRow>(sql`select * from jobs where id = ${job.id}`);
-      if (row) this.hub.events.emit('job', jobView(row));
     }
     if (out.requeued.length + out.failed.length > 0) this.hub.log.warn(out, 'jobs of stopped processes taken back');
     const orphans = await db.rows<{ id: string }>(sql`select j.id from jobs j
@@ -222,6 +203,51 @@ export class JobQueue {
         and not exists (select 1 from pgboss.job b where b.name = ${QUEUE} and b.state < 'completed' and b.data->>'jobId' = j.id::text)`);
     for (const o of orphans) await this.send(o.id);
     return out;
+  }
+
+  /**
+   * One running job whose lease expired: queued again; failed after too many attempts
+   * (or when nothing would run it again); cancelled when the same job is queued already.
+   */
+  private async takeBack(job: { id: string; attempts: number; connection_id: string | null }, out: { requeued: string[]; failed: string[] }): Promise<void> {
+    const { db } = this.hub;
+    const expired = sql`id = ${job.id} and state = 'running' and (lease_expires_at < now() or lease_expires_at is null)`;
+    if (job.connection_id === null) {
+      // The integrity fix runs in the process that started it, not on a worker: nothing would run it if it were queued.
+      const rows = await db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
+          error = 'The process running this integrity fix stopped; start it again (what it already repaired stays repaired)'
+        where ${expired} returning id`);
+      if (rows.length > 0) out.failed.push(job.id);
+    } else if (job.attempts >= MAX_ATTEMPTS) {
+      const rows = await db.rows(sql`update jobs set state = 'failed', finished_at = now(), lease_owner = null,
+          error = ${`The process running this job stopped ${job.attempts} times; start it again once the cause is fixed`}
+        where ${expired} returning id`);
+      if (rows.length > 0) out.failed.push(job.id);
+    } else {
+      let requeued = false;
+      try {
+        const rows = await db.rows(sql`update jobs set state = 'queued', phase = null, lease_owner = null, lease_expires_at = null,
+            queued_at = now(), error = 'Its process stopped: queued again'
+          where ${expired} returning id`);
+        if (rows.length === 0) return;
+        requeued = true;
+      } catch (err) {
+        if (pgErrorCode(err) !== UNIQUE_VIOLATION) throw err;
+        // The same job is queued already (the connection's next send, say): it does the work, this one ends here.
+        const rows = await db.rows(sql`update jobs set state = 'cancelled', finished_at = now(), lease_owner = null,
+            error = 'Its process stopped; the same job, already queued, does the work'
+          where ${expired} returning id`);
+        if (rows.length === 0) return;
+      }
+      await db.rows(sql`delete from connection_locks where job_id = ${job.id}`);
+      if (requeued) {
+        // Should this fail, the job is queued without a message: the orphan pass below sends it again.
+        await this.send(job.id);
+        out.requeued.push(job.id);
+      }
+    }
+    const [row] = await db.rows<JobRow>(sql`select * from jobs where id = ${job.id}`);
+    if (row) this.hub.events.emit('job', jobView(row));
   }
 
   /**
@@ -324,7 +350,7 @@ export class JobQueue {
       await this.send(jobId);
       this.hub.events.emit('job', jobView(row));
     } catch (err) {
-      if ((err as { code?: string }).code !== '23505') throw err;
+      if (pgErrorCode(err) !== UNIQUE_VIOLATION) throw err;
       // The same job is queued already: it does the work.
       await this.update(jobId, { state: 'cancelled', finished: true, error: 'Stopped by a shutdown; the same job, already queued, does the work' });
     }
