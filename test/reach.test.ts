@@ -209,11 +209,20 @@ describe('what a connection may reach: the hub itself and private storefronts (w
 
   const storeConfig = () => ({ productsUrl: shop.productsUrl, ordersUrl: shop.ordersUrl, key: shop.key, retries: 0 });
 
-  it('a storefront on 127.0.0.1: the fetch fails with a config error saying how to allow it; with private targets allowed it imports', async () => {
-    const refused = (await strict.api('POST', '/api/connections', { name: 'Local shop', kind: 'custom', config: storeConfig() })).body;
+  it('a storefront on 127.0.0.1: refused when saved (an IP address) or when fetching (a name), saying how to allow it; with private targets allowed it imports', async () => {
+    const literal = await strict.api('POST', '/api/connections', { name: 'Local shop', kind: 'custom', config: storeConfig() });
+    expect(literal.status).toBe(400);
+    expect(literal.body.error.field).toBe('config.productsUrl');
+    expect(literal.body.error.message).toMatch(/^config\.productsUrl: The hub does not connect to 127\.0\.0\.1, port \d+: it is this machine \(loopback\)\..*CHANNELSYNC_ALLOW_PRIVATE_TARGETS=1/);
+    const metadata = await open.api('POST', '/api/connections', { name: 'Metadata', kind: 'shopify', config: { shopUrl: 'http://169.254.169.254', accessToken: 'shpat_0123456789' } });
+    expect(metadata.status).toBe(400);
+    expect(metadata.body.error.message).toMatch(/^config\.shopUrl: The hub does not connect to 169\.254\.169\.254, port 80: it is a link-local address.*always refused/);
+
+    const byName = { ...storeConfig(), productsUrl: shop.productsUrl.replace('127.0.0.1', 'localhost'), ordersUrl: shop.ordersUrl.replace('127.0.0.1', 'localhost') };
+    const refused = (await strict.api('POST', '/api/connections', { name: 'Local shop', kind: 'custom', config: byName })).body;
     const job = await strict.run('fetch', refused.id);
     expect(job.state).toBe('failed');
-    expect(job.error).toMatch(/The hub does not connect to 127\.0\.0\.1, port \d+: it is this machine \(loopback\)\..*CHANNELSYNC_ALLOW_PRIVATE_TARGETS=1/);
+    expect(job.error).toMatch(/The hub does not connect to localhost \((127\.0\.0\.1|::1)\), port \d+: it is this machine \(loopback\)\..*CHANNELSYNC_ALLOW_PRIVATE_TARGETS=1/);
     expect(await allProducts(strict)).toEqual([]);
 
     const allowed = (await open.api('POST', '/api/connections', { name: 'Local shop', kind: 'custom', config: storeConfig() })).body;
@@ -224,14 +233,16 @@ describe('what a connection may reach: the hub itself and private storefronts (w
 
   it("the hub's own API is refused even with private targets allowed, directly or through a redirect", async () => {
     const port = new URL(open.url).port;
-    for (const base of [open.url, `http://localhost:${port}`]) {
-      const c = (await open.api('POST', '/api/connections', {
-        name: `Self ${base}`, kind: 'custom', config: { productsUrl: `${base}/api/connections`, ordersUrl: `${base}/api/orders`, key: 'self-key-0001', retries: 0 },
-      })).body;
-      const job = await open.run('fetch', c.id);
-      expect(job.state).toBe('failed');
-      expect(job.error).toMatch(new RegExp(`does not connect to .*port ${port}: it is this hub's own API`));
-    }
+    const self = (base: string) => open.api('POST', '/api/connections', {
+      name: `Self ${base}`, kind: 'custom', config: { productsUrl: `${base}/api/connections`, ordersUrl: `${base}/api/orders`, key: 'self-key-0001', retries: 0 },
+    });
+    const literal = await self(open.url);
+    expect(literal.status).toBe(400);
+    expect(literal.body.error.message).toMatch(new RegExp(`does not connect to 127\\.0\\.0\\.1, port ${port}: it is this hub's own API`));
+    const c = (await self(`http://localhost:${port}`)).body;
+    const fetched = await open.run('fetch', c.id);
+    expect(fetched.state).toBe('failed');
+    expect(fetched.error).toMatch(new RegExp(`does not connect to localhost .*port ${port}: it is this hub's own API`));
     const viaRedirect = (await open.api('POST', '/api/connections', {
       name: 'Self via redirect', kind: 'feed', config: { source: `${feedServer.url}/redirect?to=${encodeURIComponent(`${open.url}/api/connections`)}`, retries: 0 },
     })).body;

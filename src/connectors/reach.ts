@@ -137,6 +137,25 @@ export class Reach {
   }
 
   /**
+   * Why the hub would refuse an address whose host is an IP address (said when the
+   * connection is saved), or null. Host names are judged when connecting: what they
+   * resolve to may change.
+   */
+  addressRefusal(address: string): string | null {
+    let url: URL;
+    try {
+      url = new URL(address);
+    } catch {
+      return null;
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (!net.isIP(host)) return null;
+    const port = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
+    const verdict = this.refusal(host, port);
+    return verdict ? refused(host, host, port, verdict).message : null;
+  }
+
+  /**
    * The addresses the hub may connect to for `host`:`port`: every address the name
    * resolves to must pass, else a config ConnectorError saying what was refused and why.
    */

@@ -136,10 +136,19 @@ function checkSecretsFollow(def: ConnectorDefinition, before: Record<string, unk
   }
 }
 
-/** The reach policy's objection to a config (a feed file outside the import folder) as a 400 naming the field. */
+/**
+ * The reach policy's objection to a config as a 400 naming the field: an address whose host
+ * is an IP address the hub never connects to (host names are checked when connecting), a
+ * feed file outside the import folder.
+ */
 async function checkReach(hub: Hub, kind: string, config: Record<string, unknown>): Promise<void> {
   const def = getConnectorDefinition(kind)!;
-  const found = await def.checkReach?.(config, reachOf(hub));
+  const reach = reachOf(hub);
+  for (const [field, value] of Object.entries(config)) {
+    const why = isAddress(value) ? reach.addressRefusal(value.trim()) : null;
+    if (why) throw ApiError.badRequest(`config.${field}: ${why}`, `config.${field}`);
+  }
+  const found = await def.checkReach?.(config, reach);
   if (found) throw ApiError.badRequest(`config.${found.field}: ${found.message}`, `config.${found.field}`);
 }
 
