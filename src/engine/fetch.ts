@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { textArray, uuidArray } from '../db/index.js';
+import { textArray, uuidArray, type Database, type Orm } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Product, SettingsField } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
@@ -16,6 +16,7 @@ import { insertProductRecords } from './facts.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { markMissingGone, saveClock, type DeletionOutcome } from './deletions.js';
 import { releaseOnStockReading } from './orders/reservations.js';
+import { createdIdentity, productIdentity } from './uncertain.js';
 import { hasLandedReservations } from './orders/ledger.js';
 import { barcodesOf, matchBy, offerMatchNotice, recordsByBarcode } from './mapping/offer-match.js';
 
@@ -206,6 +207,29 @@ async function sortOutUnchanged<E extends RecordEvent | UnmappedEvent>(
 interface EqLite { id: string; external_id: string; record_id: string; fingerprint: string | null; status: string }
 
 /**
+ * This connection's creates of products without a SKU whose answer was lost, by the
+ * identity of what they wrote (title and barcodes), when the page has listings without a SKU.
+ */
+async function uncertainWithoutSku(db: Database, tx: Orm, conn: LoadedConnection, fresh: RecordEvent[]) {
+  type Row = { id: string; record_id: string; data: Product };
+  const out = { byIdentity: new Map<string, Row>(), byTitle: new Map<string, Row[]>() };
+  if (!fresh.some((v) => !v.record.sku)) return out;
+  const rows = await db.rows<Row>(sql`
+    select e.id, e.record_id, r.data from equivalences e join records r on r.id = e.record_id
+    where e.connection_id = ${conn.id} and e.entity = 'product' and e.external_id is null and e.create_attempted_at is not null
+      and coalesce(r.sku, '') = ''`, tx);
+  for (const r of rows) {
+    const key = createdIdentity(r.data, conn);
+    if (key && !out.byIdentity.has(key)) out.byIdentity.set(key, r);
+    const title = looseTitle(r.data.title);
+    if (title) out.byTitle.set(title, [...(out.byTitle.get(title) ?? []), r]);
+  }
+  return out;
+}
+
+const looseTitle = (t: string) => t.trim().toLowerCase().replace(/\s+/g, ' ');
+
+/**
  * The fields a bind may carry from a listing found on a connection into the hub record.
  * Where this connection's rules transform a field (a margin, a stock buffer or cap, a
  * listing rule), what the listing shows is not a hub value, and the listing has never
@@ -301,6 +325,9 @@ async function analysePage(
       where not exists (select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = x.id offset 0)`, tx)).map((r) => r.id));
     // Listings bound to such a record: the notice is raised once their equivalence exists.
     const boundOwed = new Map<string, string>();
+    // Creates of products without a SKU whose answer was lost: a listing without a SKU may be one of them.
+    const uncertainHere = await uncertainWithoutSku(db, tx, conn, fresh);
+    const recoveredIds: string[] = [];
 
     const before = new Map<string, Product>();
     const newRecords: { id: string; sku: string; data: Product }[] = [];
@@ -348,6 +375,35 @@ async function analysePage(
           eqInserts.push({ record_id: matchId, external_id: view.externalId, ack: view.record, fingerprint: fps.get(view.externalId) });
         }
         summary.bound++;
+      } else if (!sku && uncertainHere.byIdentity.has(productIdentity(view.record))) {
+        // The hub's own create, whose answer was lost: the listing is that product, not a new one.
+        const key = productIdentity(view.record);
+        const u = uncertainHere.byIdentity.get(key)!;
+        uncertainHere.byIdentity.delete(key);
+        recordOf.set(view.externalId, u.record_id);
+        if (!before.has(u.record_id)) before.set(u.record_id, u.data);
+        current.set(u.record_id, current.get(u.record_id) ?? u.data);
+        eqUpdates.push({ id: u.id, ack: view.record, fingerprint: fps.get(view.externalId), external_id: view.externalId });
+        recoveredIds.push(u.id);
+        noticeIssues.push({
+          connectionId: conn.id, recordId: u.record_id, equivalenceId: u.id, entity: 'product', severity: 'warning',
+          code: 'create_recovered', origin: 'engine', key: 'create_recovered',
+          message: `An earlier create of "${u.data.title}" on ${conn.name} had reached the platform: it has no SKU, and listing ${view.externalId} ` +
+            'was found by its title and barcodes and bound instead of read as a new product. Check that it is the same product',
+        });
+        summary.bound++;
+      } else if (!sku && uncertainHere.byTitle.has(looseTitle(view.record.title))) {
+        // Nothing tells it apart from a create of the hub's whose answer was lost: not read as a new product
+        // (that would list it twice everywhere); a person says whether it is that one.
+        for (const u of uncertainHere.byTitle.get(looseTitle(view.record.title))!) {
+          noticeIssues.push({
+            connectionId: conn.id, recordId: u.record_id, equivalenceId: u.id, entity: 'product', severity: 'warning',
+            code: 'create_uncertain_match', origin: 'engine', key: `create_uncertain_match|${view.externalId}`,
+            message: `Listing ${view.externalId} on ${conn.name} has the title of this product, whose create there may have landed ` +
+              '(its answer was lost; it has no SKU or barcode to tell). It is not read as a new product: if it is this one, bind it.',
+            details: { externalId: view.externalId },
+          });
+        }
       } else {
         const id = crypto.randomUUID();
         recordOf.set(view.externalId, id);
@@ -430,6 +486,10 @@ async function analysePage(
         returning e.id, e.record_id, e.external_id, e.status`, tx));
     }
     await resolveIssues(db, conn.id, 'fetch', subjects, tx);
+    if (recoveredIds.length > 0) {
+      await db.rows(sql`update issues set resolved_at = now() where resolved_at is null and equivalence_id = any(${uuidArray(recoveredIds)})
+        and (code = 'create_uncertain' or origin = 'send')`, tx);
+    }
     await raiseIssues(db, noticeIssues, tx);
     const replan = new Map<string, Product>();
     for (const id of before.keys()) replan.set(id, current.get(id)!);

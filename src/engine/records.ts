@@ -94,7 +94,7 @@ export async function getRecord(hub: Hub, entity: 'product' | 'order', id: strin
     eqs.push({ id: null, connection_id: connectionId, external_id: null, status: 'pending_insert', ack: null, op: 'insert', changes: [], attempts: 0, last_error: null, last_seen_at: null });
   }
   const issues = await hub.db.rows<Record<string, unknown>>(sql`
-    select id, equivalence_id, connection_id, severity, code, message, created_at from issues
+    select id, equivalence_id, connection_id, severity, code, message, details, created_at from issues
     where (record_id = ${id} or equivalence_id in (select id from equivalences where record_id = ${id})) and resolved_at is null
     order by created_at`);
   // A product's stock held by orders not yet in its fulfiller's stock (and what released it).
@@ -125,6 +125,7 @@ export function issueView(i: Record<string, unknown>) {
   return {
     id: i.id, entity: i.entity, severity: i.severity, code: i.code, message: i.message, recordId: i.record_id ?? null,
     connectionId: i.connection_id ?? null, externalId: i.external_id ?? null, createdAt: i.created_at,
+    ...(i.details !== undefined && i.details !== null ? { details: i.details } : {}),
   };
 }
 

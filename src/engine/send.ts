@@ -17,7 +17,7 @@ import {
 } from './send-common.js';
 import { mappingOf } from './mapping/compile.js';
 import { matchBeforeCreate } from './mapping/offer-match.js';
-import { findUncertain, settleMissing, type Uncertain } from './uncertain.js';
+import { createdIdentity, findUncertain, productIdentity, settleMissing, type Uncertain } from './uncertain.js';
 import { mapLimit } from './map-limit.js';
 import { unplannedCount } from './unplanned.js';
 
@@ -220,12 +220,14 @@ async function absorbMissing(ctx: JobContext, conn: LoadedConnection): Promise<v
  */
 async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[], connector: Connector): Promise<number> {
   const { db } = ctx.hub;
-  const uncertain = await db.rows<Uncertain & { data: Product }>(sql`
-    select e.id, e.record_id, r.sku as key, r.data from equivalences e join records r on r.id = e.record_id
+  const rows = await db.rows<{ id: string; record_id: string; data: Product }>(sql`
+    select e.id, e.record_id, r.data from equivalences e join records r on r.id = e.record_id
     where e.connection_id = ${conn.id} and e.entity = 'product' and e.external_id is null and e.create_attempted_at is not null`);
-  if (uncertain.length === 0) return 0;
+  if (rows.length === 0) return 0;
+  // Looked for as the create wrote it: by SKU, else by title and barcodes; '' (neither) cannot be looked for.
+  const uncertain = rows.map((r) => ({ ...r, key: createdIdentity(r.data, conn) }));
   const { found, missing, complete } = await findUncertain<Product, Uncertain & { data: Product }>(
-    ctx, conn, connector, 'products', uncertain, (p) => p.sku);
+    ctx, conn, connector, 'products', uncertain, productIdentity);
   await db.tx(async (tx) => {
     if (found.length > 0) {
       await db.rows(sql`update equivalences e set external_id = x.external_id, ack = x.ack, fingerprint = x.fingerprint,
@@ -238,19 +240,32 @@ async function recoverUncertainCreates(ctx: JobContext, conn: LoadedConnection, 
       await replanProducts(db, tx, new Map(found.map((f) => [f.record_id, f.data])), all.filter((c) => c.id === conn.id));
       // The create did happen: the failure raised when its answer was lost no longer applies.
       await resolveIssues(db, conn.id, 'send', found.map((f) => ({ equivalenceId: f.id })), tx);
-      await raiseIssues(db, found.map((f) => ({
-        connectionId: conn.id, recordId: f.record_id, equivalenceId: f.id, entity: 'product' as const, severity: 'notice' as const,
-        code: 'create_recovered', origin: 'engine' as const, key: 'create_recovered',
-        message: `An earlier create of ${f.data.sku} on ${conn.name} had reached the platform (as ${f.external_id}); it was bound instead of created again`,
-      })), tx);
+      await raiseIssues(db, found.map((f) => {
+        const bySku = f.key.startsWith('sku:');
+        return {
+          connectionId: conn.id, recordId: f.record_id, equivalenceId: f.id, entity: 'product' as const,
+          severity: bySku ? 'notice' as const : 'warning' as const,
+          code: 'create_recovered', origin: 'engine' as const, key: 'create_recovered',
+          message: bySku
+            ? `An earlier create of ${f.data.sku} on ${conn.name} had reached the platform (as ${f.external_id}); it was bound instead of created again`
+            : `An earlier create of "${f.data.title}" on ${conn.name} had reached the platform: it has no SKU, and listing ${f.external_id} was found by its title and barcodes and bound instead of created again. Check that it is the same product`,
+        };
+      }), tx);
     }
-    if (found.length > 0 || complete) {
-      const settled = complete ? uncertain : found;
+    // Absent from a complete listing, a create with a SKU never landed: it may be sent again. One without a SKU
+    // is never sent again on the hub's own judgement: a person says whether it is there.
+    const bySku = missing.filter((m) => m.key.startsWith('sku:'));
+    const unsure = missing.filter((m) => !m.key.startsWith('sku:'));
+    const settled = [...found, ...(complete ? bySku : [])];
+    if (settled.length > 0) {
       await db.rows(sql`update issues set resolved_at = now() where resolved_at is null and code = 'create_uncertain'
         and equivalence_id = any(${uuidArray(settled.map((u) => u.id))})`, tx);
     }
-    await settleMissing(ctx, conn, 'product', tx, missing, complete, (m) =>
-      `A create of ${m.key || 'a product'} on ${conn.name} may have reached the platform, and the listing could not be read completely to check; it is held back to avoid a duplicate`);
+    await settleMissing(ctx, conn, 'product', tx, bySku, complete, (m) =>
+      `A create of ${m.key.slice(4)} on ${conn.name} may have reached the platform, and the listing could not be read completely to check; it is held back to avoid a duplicate`);
+    await settleMissing(ctx, conn, 'product', tx, unsure, false, (m) =>
+      `A create of "${m.data.title || 'a product'}" on ${conn.name} may have reached the platform, and it has no SKU${m.key ? '' : ' and no barcode'}, so the hub cannot tell it apart there${m.key ? ' (no listing with its title and barcodes was found)' : ''}. ` +
+      `It is held back to avoid a duplicate: check ${conn.name}, then answer in the product's issues: bind it to the listing that is there, or create it again.`);
   });
   return found.length;
 }

@@ -2,9 +2,73 @@ import { sql } from 'drizzle-orm';
 import { textArray, uuidArray, type Orm } from '../db/index.js';
 import type { Connector, Entity } from '../connectors/types.js';
 import type { JobContext } from '../jobs/context.js';
-import type { LoadedConnection } from './connections.js';
+import type { Hub } from '../hub.js';
+import type { Product } from '../model/product.js';
+import { ApiError } from '../http/errors.js';
+import { getConnection, type LoadedConnection } from './connections.js';
 import { fingerprint } from './diff.js';
 import { raiseIssues } from './issues.js';
+import { forCreate, project } from './rules.js';
+import { replanProducts } from './plan.js';
+
+/**
+ * What identifies a product on a platform when the hub has no id for it: its SKU, else
+ * its title with its barcodes (the last resort: a bind by them leaves a warning); '' when
+ * it has neither a SKU nor a barcode, and nothing can tell it apart from another.
+ */
+export function productIdentity(p: Product): string {
+  if (p.sku) return `sku:${p.sku}`;
+  const barcodes = [...new Set(p.variations.map((v) => v.barcode).filter(Boolean))].sort();
+  const title = p.title.trim().toLowerCase().replace(/\s+/g, ' ');
+  return title && barcodes.length > 0 ? `tb:${title}|${barcodes.join(',')}` : '';
+}
+
+/** The identity of the listing a create of `record` on `conn` wrote: what the platform shows for it. */
+export function createdIdentity(record: Product, conn: LoadedConnection): string {
+  return productIdentity(forCreate(project(record, conn.settings, undefined, null), conn.settings));
+}
+
+/**
+ * A person's answer to a held create (no SKU, answer lost): `create` (it is not on the
+ * platform: send it again) or `bind` (it is there, as `externalId`).
+ */
+export async function resolveUncertainCreate(hub: Hub, productId: string, body: unknown): Promise<{ equivalenceId: string; resolution: 'create' | 'bind' }> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ApiError.badRequest('body: must be a JSON object', 'body');
+  const { connectionId, resolution, externalId } = body as Record<string, unknown>;
+  if (typeof connectionId !== 'string' || !/^[0-9a-f-]{36}$/i.test(connectionId)) throw ApiError.badRequest('connectionId: must be the id of a connection', 'connectionId');
+  if (resolution !== 'create' && resolution !== 'bind') throw ApiError.badRequest('resolution: must be "create" (it is not on the platform) or "bind" (it is, as externalId)', 'resolution');
+  if (resolution === 'bind' && (typeof externalId !== 'string' || externalId.trim() === '' || externalId.length > 200 || externalId.includes('\u0000'))) {
+    throw ApiError.badRequest('externalId: the id of the listing on the platform (1 to 200 characters) is needed to bind it', 'externalId');
+  }
+  if (!/^[0-9a-f-]{36}$/i.test(productId)) throw ApiError.notFound(`product ${productId} not found`);
+  const conn = await getConnection(hub, connectionId);
+  const { db } = hub;
+  return db.tx(async (tx) => {
+    const [eq] = await db.rows<{ id: string; data: Product }>(sql`
+      select e.id, r.data from equivalences e join records r on r.id = e.record_id
+      where e.connection_id = ${conn.id} and e.record_id = ${productId} and e.entity = 'product'
+        and e.external_id is null and e.create_attempted_at is not null
+      for update of e`, tx);
+    if (!eq) throw new ApiError('CS_CONFLICT', `No create of product ${productId} on ${conn.name} is waiting for an answer`);
+    if (resolution === 'create') {
+      await db.rows(sql`update equivalences set create_attempted_at = null, updated_at = now() where id = ${eq.id}`, tx);
+    } else {
+      const id = (externalId as string).trim();
+      const [taken] = await db.rows(sql`select 1 from equivalences where connection_id = ${conn.id} and entity = 'product' and external_id = ${id}`, tx);
+      if (taken) throw new ApiError('CS_CONFLICT', `Listing ${id} on ${conn.name} is already bound to a product`, 'externalId');
+      // What the hub created there is what it holds; the next fetch reads the listing against it.
+      const ack = forCreate(project(eq.data, conn.settings, undefined, null), conn.settings);
+      await db.rows(sql`update equivalences set external_id = ${id}, ack = ${JSON.stringify(ack)}::jsonb, fingerprint = null,
+        status = 'live', create_attempted_at = null, updated_at = now() where id = ${eq.id}`, tx);
+      await db.rows(sql`delete from pending_changes where equivalence_id = ${eq.id}`, tx);
+      await replanProducts(db, tx, new Map([[productId, eq.data]]), [conn]);
+    }
+    await db.rows(sql`update issues set resolved_at = now() where resolved_at is null and equivalence_id = ${eq.id}
+      and (code in ('create_uncertain', 'create_uncertain_match') or origin = 'send')`, tx);
+    hub.events.emit('connection', { id: conn.id });
+    return { equivalenceId: eq.id, resolution };
+  });
+}
 
 /** A create (a product, a forwarded order) whose answer was lost: it may or may not be on the platform. */
 export interface Uncertain {

@@ -142,7 +142,7 @@ export function RecordDetailPage({ entity, id }: { entity: 'products' | 'orders'
         ? <ProductCompare rec={rec} conns={conns} editing={editing} onDone={(saved) => { setEditing(false); if (saved) void load(); }} />
         : <OrderCompare rec={rec} conns={conns} />)}
       {tab === 'compare' && isProduct && <HeldStock ledger={rec.reservations as HoldLedger | undefined} connections={hub.connections} />}
-      {tab === 'issues' && <IssueList issues={issues} connections={hub.connections} />}
+      {tab === 'issues' && <IssueList issues={issues} connections={hub.connections} recordId={rec.id} onChanged={() => void load()} />}
       {tab === 'history' && <HistoryList history={history} />}
     </div>
   );
@@ -491,7 +491,7 @@ export function SeverityIcon({ severity }: { severity: string }) {
   return <span className={`sev sev-${severity}`}><Icon name={severity === 'error' ? 'error' : severity === 'warning' ? 'warning' : 'info'} size={16} label={severity} /></span>;
 }
 
-function IssueList({ issues, connections }: { issues: Issue[]; connections: Connection[] }) {
+function IssueList({ issues, connections, recordId, onChanged }: { issues: Issue[]; connections: Connection[]; recordId: string; onChanged: () => void }) {
   if (issues.length === 0) {
     return <div className="card empty-inline"><Icon name="checkCircle" size={18} /><span>No open issues on this record.</span></div>;
   }
@@ -503,10 +503,47 @@ function IssueList({ issues, connections }: { issues: Issue[]; connections: Conn
           <div className="issue-body">
             <p className="issue-msg">{i.message}</p>
             <p className="muted small"><span className="mono">{i.code}</span> · {connections.find((c) => c.id === i.connectionId)?.name ?? 'hub'} · {ago(i.createdAt)}</p>
+            {(i.code === 'create_uncertain' || i.code === 'create_uncertain_match') && i.connectionId && (
+              <UncertainCreate issue={i} recordId={recordId} connectionId={i.connectionId} onChanged={onChanged} />
+            )}
           </div>
         </li>
       ))}
     </ul>
+  );
+}
+
+/** A create held back because its answer was lost and nothing identifies the product there: a person says whether it landed. */
+function UncertainCreate({ issue, recordId, connectionId, onChanged }: { issue: Issue; recordId: string; connectionId: string; onChanged: () => void }) {
+  const suggested = (issue as Issue & { details?: { externalId?: string } }).details?.externalId ?? '';
+  const [externalId, setExternalId] = useState(suggested);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const answer = async (resolution: 'create' | 'bind') => {
+    setBusy(true);
+    try {
+      await api('POST', `/api/products/${recordId}/uncertain-create`, { connectionId, resolution, ...(resolution === 'bind' ? { externalId } : {}) });
+      setError(null);
+      toast('success', resolution === 'bind' ? `Bound to listing ${externalId}` : 'It will be created at the next send');
+      onChanged();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="uncertain-actions" role="group" aria-label="Answer for the held create">
+      <label>
+        <span className="small">Listing id there</span>
+        <input className="mono" value={externalId} onChange={(e) => { setExternalId(e.target.value); setError(null); }} placeholder="e.g. 1000123" />
+      </label>
+      <button type="button" className="btn" disabled={busy || externalId.trim() === ''} onClick={() => void answer('bind')}>It is there: bind it</button>
+      {issue.code === 'create_uncertain' && (
+        <button type="button" className="btn" disabled={busy} onClick={() => void answer('create')}>It is not there: create it</button>
+      )}
+      {error && <p className="field-error" role="alert">{error}</p>}
+    </div>
   );
 }
 

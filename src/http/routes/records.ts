@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../server.js';
 import { ApiError } from '../errors.js';
-import { anyResponse, errorResponses, idParam, intParam } from '../schemas.js';
+import { anyResponse, errorResponses, idParam, intParam, obj } from '../schemas.js';
 import { getRecord, listIssues, listRecords } from '../../engine/records.js';
+import { resolveUncertainCreate } from '../../engine/uncertain.js';
 
 export async function recordRoutes(app: FastifyInstance, { hub }: RouteDeps): Promise<void> {
   // Records
@@ -26,4 +27,18 @@ export async function recordRoutes(app: FastifyInstance, { hub }: RouteDeps): Pr
       return listIssues(hub, { ...q, limit: intParam(q.limit, 'limit', 1, 5000, 500) });
     });
 
+  // A create held back because its answer was lost and the product has nothing to look it up by.
+  app.post('/api/products/:id/uncertain-create', {
+    schema: {
+      tags: ['products'], params: idParam,
+      description: 'Answer for a create held back because its answer was lost and the product has no SKU to look it up by ' +
+        '(issue create_uncertain): "create" when it is not on the platform (the next send creates it), "bind" when it is, as externalId.',
+      body: obj('The answer', {
+        connectionId: { type: 'string', format: 'uuid' },
+        resolution: { type: 'string', enum: ['create', 'bind'] },
+        externalId: { type: 'string', description: 'The listing\'s id on the platform (resolution "bind")' },
+      }),
+      response: { 200: anyResponse('{ equivalenceId, resolution }'), 409: anyResponse('No create of this product is waiting for an answer there, or the listing is bound to another product'), ...errorResponses },
+    },
+  }, async (req) => resolveUncertainCreate(hub, (req.params as { id: string }).id, req.body));
 }
