@@ -72,6 +72,8 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
     importDir: opts.importDir ?? defaultImportDir(process.env, opts.dataDir ?? './data'),
     // A hub whose data lives in memory (tests) makes no folder on disk unless told where.
     makeImportDir: !inMemory || opts.importDir !== undefined || !!process.env.CHANNELSYNC_IMPORT_DIR,
+    // Its secret.key and database are never a feed, even with CHANNELSYNC_IMPORT_DIR set to a folder holding them.
+    protect: inMemory ? [] : [dataDir],
   }));
   const queue = new JobQueue(hub);
   let app: FastifyInstance | null = null;

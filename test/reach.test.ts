@@ -333,6 +333,27 @@ describe('what a connection may reach: local files', () => {
     expect((await allProducts(hub)).map((p) => p.sku)).not.toContain(SECRET);
   });
 
+  it('the data folder (secret.key, database) and /proc, /sys, /dev are never a feed, even inside the import folder', async () => {
+    const data2 = fs.mkdtempSync(path.join(os.tmpdir(), 'cs-reach-data2-'));
+    fs.writeFileSync(path.join(data2, 'secret.key'), SECRET);
+    // An operator sets the import folder to the data folder itself.
+    const hub2 = await startTestHub('pglite', { dataDir: data2, importDir: data2 });
+    try {
+      for (const source of ['secret.key', path.join(data2, 'secret.key'), 'pgdata/PG_VERSION']) {
+        const res = await hub2.api('POST', '/api/connections', { name: `Data ${source}`, kind: 'feed', config: { source } });
+        expect(res.status, source).toBe(400);
+        expect(res.body.error.message).toContain(`feed files are read only from ${data2}`);
+      }
+    } finally {
+      await hub2.close();
+      fs.rmSync(data2, { recursive: true, force: true });
+    }
+    const everything = new Reach({ importDir: '/' });
+    for (const source of ['/proc/self/environ', 'proc/self/environ', '/sys/kernel/hostname', '/dev/zero']) {
+      await expect(everything.importPath(source), source).rejects.toThrow(/feed files are read only from \//);
+    }
+  });
+
   it('a file the feed cannot parse: the job error says where, never what the file holds', async () => {
     fs.writeFileSync(path.join(imports, 'broken.json'), `${SECRET} is not JSON`);
     const res = await create('Broken JSON', { source: 'broken.json' });

@@ -36,7 +36,12 @@ export interface ReachOptions {
   lookup?: LookupAll;
   /** Make the import folder when it is missing (the hub does at start). */
   makeImportDir?: boolean;
+  /** Folders no feed file may come from even inside the import folder (the hub's data folder: its secret.key, its database). */
+  protect?: string[];
 }
+
+/** Never a feed file, whatever the import folder: the process's and the kernel's own views. */
+const ALWAYS_PROTECTED = ['/proc', '/sys', '/dev'];
 
 /** Why an address is refused, or null when it may be reached. */
 type Verdict = { always: boolean; why: string } | null;
@@ -86,9 +91,11 @@ export class Reach {
   /** The hub's own listening sockets: host ('' for every interface) and port. */
   private readonly self: Array<{ host: string; port: number }> = [];
   private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly protect: string[];
 
   constructor(opts: ReachOptions = {}) {
     this.allowPrivate = opts.allowPrivate ?? false;
+    this.protect = [...ALWAYS_PROTECTED, ...(opts.protect ?? []).map((p) => path.resolve(p))];
     this.importDir = path.resolve(opts.importDir ?? defaultImportDir());
     this.lookupAll = opts.lookup ?? ((host) => dns.promises.lookup(host, { all: true, verbatim: true }));
     if (opts.makeImportDir) {
@@ -229,13 +236,28 @@ export class Reach {
     } catch {
       real = await realpathOfParent(wanted);
     }
-    if (!isInside(root, real)) throw outsideImportDir(source, this.importDir);
+    if (!isInside(root, real) || (await this.isProtected(real))) throw outsideImportDir(source, this.importDir);
     return real;
   }
 
   /** Whether an already opened file (its real path read from the descriptor) is inside the import folder. */
   async insideImportDir(realPath: string): Promise<boolean> {
-    return isInside(await this.realImportDir(), realPath);
+    return isInside(await this.realImportDir(), realPath) && !(await this.isProtected(realPath));
+  }
+
+  /**
+   * A file of the hub's data folder (or /proc, /sys, /dev) is never read, even when the import
+   * folder holds it; the default import folder, a folder of its own inside the data folder, is read.
+   */
+  private async isProtected(real: string): Promise<boolean> {
+    const root = await this.realImportDir();
+    for (const dir of this.protect) {
+      const r = await fs.promises.realpath(dir).catch(() => dir);
+      if (!(real === r || isInside(r, real))) continue;
+      if (isInside(r, root) && isInside(root, real)) continue;
+      return true;
+    }
+    return false;
   }
 
   private async realImportDir(): Promise<string> {
