@@ -1,52 +1,23 @@
-import os from 'node:os';
-import { uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 
 export type Lane = 'fetch' | 'send';
 
 /**
- * How long a job's lease lasts without renewal (renewed every third of it): after
- * that, a job whose process died is taken up by another process.
+ * How long a job's lease lasts without renewal: after that, a job whose process died is
+ * taken up by another process (the only way a job changes hands). A running job renews
+ * it every RENEW_MS (a third of it, so two renewals can fail before it lapses) and stops
+ * itself when it could not renew in time (leaseHeld in the job).
  */
-export const LEASE_SECONDS = Math.max(1, Number(process.env.CHANNELSYNC_LEASE_SECONDS ?? 60) || 60);
-
-/** Host and process in the lease, so a restarted hub can tell the leases of its dead predecessors on this machine. */
-export function leaseOwner(hub: Hub): string {
-  return `${os.hostname()}/${hub.owner}`;
-}
-
-/** Whether a lease belongs to another process of this machine that no longer runs. */
-export function isDeadLocalOwner(hub: Hub, owner: string): boolean {
-  const host = `${os.hostname()}/`;
-  if (!owner.startsWith(host) || owner === leaseOwner(hub)) return false;
-  const pid = Number(owner.slice(host.length).split('-')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  // Our own pid under another owner name: a previous process that had the same pid (a restarted container).
-  return pid === process.pid || !alive(pid);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export const LEASE_SECONDS = Math.max(1, Number(process.env.CHANNELSYNC_LEASE_SECONDS ?? 30) || 30);
+export const RENEW_MS = Math.max(250, (LEASE_SECONDS * 1000) / 3);
 
 /**
- * Frees the leases of processes of this machine that no longer run (killed,
- * crashed) at once, rather than after the lease expires; returns their job ids.
- * Leases of other machines are left to expire.
+ * This process's name in leases (see processOwner in src/hub.ts): compared whole, never
+ * read for a host or a pid.
  */
-export async function reclaimDeadLeases(hub: Hub): Promise<string[]> {
-  const rows = await hub.db.rows<{ job_id: string; owner: string }>(sql`select job_id, owner from connection_locks`);
-  const dead = rows.filter((r) => isDeadLocalOwner(hub, r.owner)).map((r) => r.job_id);
-  if (dead.length === 0) return [];
-  await hub.db.rows(sql`delete from connection_locks
-    where job_id = any(${uuidArray(dead)})`);
-  return [...new Set(dead)];
+export function leaseOwner(hub: Hub): string {
+  return hub.owner;
 }
 
 /**

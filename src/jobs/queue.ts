@@ -1,10 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import PgBoss from 'pg-boss';
-import { pgErrorCode, UNIQUE_VIOLATION, uuidArray } from '../db/index.js';
+import { pgErrorCode, UNIQUE_VIOLATION } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
 import { ConnectorError } from '../connectors/types.js';
+import { cleanDeep, shortText } from '../model/text.js';
+import { JOB_ERROR_MAX, jobErrorText } from '../engine/job-errors.js';
 import { getConnection, listConnections, isPaused } from '../engine/connections.js';
 import { fetchProducts } from '../engine/fetch.js';
 import { sendProducts } from '../engine/send.js';
@@ -13,7 +15,7 @@ import { sendOrders } from '../engine/orders/forward.js';
 import { waitForReplan } from '../engine/replan.js';
 import { claimWebhookEvents, finishWebhookJob } from '../engine/webhooks.js';
 import { JobStopped, type JobContext, type JobScope, type Phase } from './context.js';
-import { isDeadLocalOwner, LEASE_SECONDS, leaseOwner, reclaimDeadLeases, release, renew, tryAcquire, type Lane } from './locks.js';
+import { LEASE_SECONDS, leaseOwner, release, renew, RENEW_MS, tryAcquire, type Lane } from './locks.js';
 
 export type JobType = 'fetch' | 'send' | 'sync';
 export type JobState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
@@ -126,13 +128,14 @@ export class JobQueue {
     await this.reap().catch((err) => this.hub.log.error({ err }, 'job recovery failed at start; the reaper tries again'));
     for (let i = 0; i < opts.workers; i++) {
       this.workerIds.push(await boss.work<{ jobId: string }>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 },
-        async ([job]) => { await this.run(job.data.jobId); }));
+        // A job's failure is recorded by run(); what escapes it is logged here, never handed to pg-boss (which stores it unguarded).
+        async ([job]) => { await this.run(job.data.jobId).catch((err) => this.hub.log.error({ err, jobId: job.data.jobId }, 'could not record the end of a job')); }));
     }
     this.hub.wake = () => { for (const id of this.workerIds) boss.notifyWorker(id); };
     if (opts.workers > 0) {
       this.reaper = setInterval(() => {
         this.reap().catch((err) => this.hub.log.warn({ err }, 'job reaper failed'));
-      }, Math.max(1000, (LEASE_SECONDS * 1000) / 3));
+      }, RENEW_MS);
       this.reaper.unref();
     }
   }
@@ -171,25 +174,21 @@ export class JobQueue {
   }
 
   /**
-   * Takes back the jobs of processes that died: a running job whose lease was not
-   * renewed (or whose process on this machine is gone) is queued again for any
-   * worker, up to MAX_ATTEMPTS; a queued job that lost its pg-boss message gets a new one.
+   * Takes back the jobs of processes that died: a running job whose lease expired (its
+   * process stopped renewing it) is queued again for any worker, up to MAX_ATTEMPTS; a
+   * queued job that lost its pg-boss message gets a new one. Only the lease decides: a
+   * lease whose owner looks like a process of this machine that is gone is still waited
+   * out, since that name may be a live process in another container or on a cloned machine.
    */
   async reap(): Promise<{ requeued: string[]; failed: string[] }> {
     const { db } = this.hub;
     const out = { requeued: [] as string[], failed: [] as string[] };
     if (!this.boss || this.stopping) return out;
-    const local = await db.rows<{ id: string; lease_owner: string }>(sql`select id, lease_owner from jobs
-      where state = 'running' and lease_owner is not null and lease_owner <> ${leaseOwner(this.hub)}`);
-    const dead = local.filter((r) => isDeadLocalOwner(this.hub, r.lease_owner)).map((r) => r.id);
-    if (dead.length > 0) {
-      await db.rows(sql`update jobs set lease_expires_at = now() - interval '1 second'
-        where state = 'running' and id = any(${uuidArray(dead)})`);
-    }
-    await reclaimDeadLeases(this.hub);
     const expired = await db.rows<{ id: string; attempts: number; connection_id: string | null }>(sql`select id, attempts, connection_id from jobs
       where state = 'running' and (lease_expires_at < now() or lease_expires_at is null)`);
     for (const job of expired) {
+      // Running here: alive, whatever its lease says (a long step held the renewal back); the job stops itself if another process takes it.
+      if (this.running.has(job.id)) continue;
       try {
         await this.takeBack(job, out);
       } catch (err) {
@@ -274,8 +273,8 @@ export class JobQueue {
         phase = case when ${fields.phase !== undefined} then ${fields.phase ?? null} else phase end,
         done = coalesce(${fields.done ?? null}::int, done),
         total = case when ${fields.total !== undefined} then ${fields.total ?? null}::int else total end,
-        summary = case when ${fields.summary !== undefined} then ${JSON.stringify(fields.summary ?? null)}::jsonb else summary end,
-        error = case when ${fields.error !== undefined} then ${fields.error ?? null} else error end,
+        summary = case when ${fields.summary !== undefined} then ${JSON.stringify(cleanDeep(fields.summary ?? null).value)}::jsonb else summary end,
+        error = case when ${fields.error !== undefined} then ${fields.error == null ? null : shortText(fields.error, JOB_ERROR_MAX)} else error end,
         started_at = case when ${fields.started ?? false} then now() else started_at end,
         finished_at = case when ${fields.finished ?? false} then now() else finished_at end
       where id = ${id} and state = 'running' and lease_owner = ${leaseOwner(this.hub)} returning *`);
@@ -299,22 +298,44 @@ export class JobQueue {
     setMaxListeners(0, ac.signal);
     this.running.set(jobId, ac);
     let leaseLost = false;
+    // Until when this process may go on without a renewal: two renewals missed in a row (the
+    // database out of reach, the process frozen) and the job stops itself at its next page,
+    // a third of a lease before another process may take it over.
+    const lease = { until: Date.now() + (LEASE_SECONDS * 2000) / 3 };
+    let renewing = false;
     const heartbeat = setInterval(() => {
+      if (renewing) return;
+      renewing = true;
+      const asked = Date.now();
       renew(hub, jobId).then((held) => {
-        if (held || leaseLost) return;
+        if (held) {
+          lease.until = Math.max(lease.until, asked + (LEASE_SECONDS * 2000) / 3);
+          return;
+        }
+        if (leaseLost) return;
         leaseLost = true;
         ac.abort(new JobStopped('another process took this job over'));
-      }).catch(() => undefined);
-    }, Math.max(500, (LEASE_SECONDS * 1000) / 3));
+      }).catch((err) => hub.log.warn({ err, jobId }, 'could not renew the lease of a job'))
+        .finally(() => { renewing = false; });
+    }, RENEW_MS);
+    const leaseHeld = () => {
+      if (leaseLost) return false;
+      // The embedded database has this process only: nobody else can take the job.
+      if (Date.now() <= lease.until || hub.db.kind === 'pglite') return true;
+      leaseLost = true;
+      hub.log.warn({ jobId }, 'the lease of a job could not be renewed in time; stopping it here for the process that takes it over');
+      ac.abort(new JobStopped('its lease could not be renewed in time'));
+      return false;
+    };
     try {
       while (!(await tryAcquire(hub, connectionId, LANES[job.type], jobId))) {
         if (this.stopping) throw new JobStopped('the hub is shutting down');
-        if (leaseLost) throw new JobStopped('another process took this job over');
+        if (!leaseHeld()) throw new JobStopped('another process took this job over');
         if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
         await sleep(250);
       }
       if (await isPaused(hub, connectionId)) throw new JobStopped('the connection was paused');
-      const summary = await this.execute(job, ac);
+      const summary = await this.execute(job, ac, leaseHeld);
       if (leaseLost) throw new JobStopped('another process took this job over');
       await this.update(jobId, { state: 'completed', finished: true, phase: 'done', summary });
       if (job.scope?.webhooks) await finishWebhookJob(hub, this, jobId, connectionId);
@@ -327,9 +348,11 @@ export class JobQueue {
       } else if (err instanceof JobStopped) {
         await this.update(jobId, { state: 'cancelled', finished: true, error: `Stopped: ${err.reason}`, ...(partial ? { summary: partial } : {}) });
       } else {
-        const message = err instanceof ConnectorError ? err.message : `Unexpected error: ${(err as Error).message}`;
+        const message = jobErrorText(err);
         hub.log.error({ err, jobId }, 'job failed');
-        await this.update(jobId, { state: 'failed', finished: true, error: message, ...(partial ? { summary: partial } : {}) });
+        await this.update(jobId, { state: 'failed', finished: true, error: message, ...(partial ? { summary: partial } : {}) })
+          // Should even that be refused, the job still ends, with a sentence of the hub's own.
+          .catch(() => this.update(jobId, { state: 'failed', finished: true, error: 'The job failed and its error could not be stored; see the hub log' }));
       }
     } finally {
       clearInterval(heartbeat);
@@ -356,7 +379,7 @@ export class JobQueue {
     }
   }
 
-  private async execute(job: JobRow, ac: AbortController) {
+  private async execute(job: JobRow, ac: AbortController, leaseHeld: () => boolean) {
     const { hub } = this;
     const { type, id: jobId } = job;
     const connectionId = job.connection_id!;
@@ -404,6 +427,7 @@ export class JobQueue {
       hub, jobId, signal: ac.signal, scope,
       progress: (lane, phase, done, total) => report(lane, phase, done, total),
       checkpoint: async () => {
+        if (!leaseHeld()) throw new JobStopped('its lease is no longer this process\'s');
         if (this.stopping || ac.signal.aborted) throw new JobStopped('the hub is shutting down');
         if (pausedHere) throw new JobStopped('the connection was paused');
         // A pause from another process is seen in the database, looked at most every PAUSE_POLL_MS.
