@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { Command, Option } from 'commander';
 import { startHub, optionsFromEnv, type RunningHub } from './app.js';
 import { startStorefront } from './storefront/server.js';
+import { installProcessGuard } from './process-guard.js';
 
 // V8 lets the heap grow to several times what is alive before it collects (on a machine with
 // a lot of memory, up to 4x): a sync's garbage (pages read, JSON written) then sat in memory,
@@ -15,6 +16,8 @@ v8.setFlagsFromString(`--heap-growing-percent=${process.env.DATABASE_URL ? 100 :
 
 const program = new Command();
 program.name('channelsync').description('Catalog, stock and orders in sync across every place you sell.').version('0.1.0');
+// The long-running commands keep serving whatever one platform answers (src/process-guard.ts).
+program.hook('preAction', (_p, cmd) => { if (['start', 'worker', 'demo'].includes(cmd.name())) installProcessGuard(); });
 
 function onShutdown(close: () => Promise<void>) {
   let stopping = false;

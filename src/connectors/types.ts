@@ -5,6 +5,11 @@ import type { Order, OrderPatch } from '../model/order.js';
 import type { Notice } from '../model/normalize.js';
 import type { Reach } from './reach.js';
 import { redactUrls } from './redact.js';
+import { shortText } from '../model/text.js';
+
+/** Longest merchant message and engineer's detail of a ConnectorError. */
+const MESSAGE_MAX = 500;
+const DETAIL_MAX = 2000;
 
 export type Entity = 'products' | 'orders';
 
@@ -75,9 +80,10 @@ export class ConnectorError extends Error {
     readonly retryAfterMs?: number,
   ) {
     // Addresses in messages and details never carry credentials (user:pass@, ?token=…): both end up in jobs, issues and logs.
-    super(redactUrls(message));
+    // A platform's text is quoted in them: one line, no NUL (the database refuses it), a few hundred characters at most.
+    super(shortText(redactUrls(message), MESSAGE_MAX));
     this.name = 'ConnectorError';
-    if (detail !== undefined) this.detail = redactUrls(detail);
+    if (detail !== undefined) this.detail = shortText(redactUrls(detail), DETAIL_MAX);
   }
   get retryable(): boolean {
     return this.kind === 'transient' || this.kind === 'rate_limited';
