@@ -9,11 +9,16 @@ import { processOwner, type Hub } from './hub.js';
 import { JobQueue } from './jobs/queue.js';
 import { Scheduler, type SchedulerOptions } from './jobs/scheduler.js';
 import { buildServer } from './http/server.js';
+import { tokensStored } from './http/auth.js';
+import { isLoopbackHost, parseHostnames } from './http/access.js';
 import { Reach, attachReach, allowPrivateFromEnv, defaultImportDir } from './connectors/reach.js';
 
 export interface HubOptions {
   port?: number;
+  /** Where the API listens. Default: 0.0.0.0 when an API token exists, else 127.0.0.1 (a hub without a token never listens beyond loopback). */
   host?: string;
+  /** CHANNELSYNC_HOSTNAMES: names the hub is reached by, besides localhost and IP addresses ('*': any). */
+  hostnames?: string[];
   /** Embedded database folder (default ./data); ignored for the database when databaseUrl is set. */
   dataDir?: string;
   databaseUrl?: string;
@@ -41,6 +46,10 @@ export interface RunningHub {
   scheduler: Scheduler | null;
   app: FastifyInstance | null;
   url: string | null;
+  /** The address the API listens on (host:port), e.g. 0.0.0.0:8080 for every interface. */
+  listening: string | null;
+  /** No API token exists: the API is open, and only on loopback. */
+  open: boolean;
   close(): Promise<void>;
 }
 
@@ -48,7 +57,8 @@ export interface RunningHub {
 export function optionsFromEnv(env = process.env): HubOptions {
   return {
     port: env.PORT ? Number(env.PORT) : 8080,
-    host: env.HOST ?? '0.0.0.0',
+    host: env.HOST || undefined,
+    hostnames: parseHostnames(env.CHANNELSYNC_HOSTNAMES),
     dataDir: env.CHANNELSYNC_DATA ?? './data',
     databaseUrl: env.DATABASE_URL || undefined,
     adminToken: env.CHANNELSYNC_TOKEN || undefined,
@@ -79,22 +89,33 @@ export async function startHub(opts: HubOptions): Promise<RunningHub> {
   let app: FastifyInstance | null = null;
   let scheduler: Scheduler | null = null;
   try {
+    // Without any token the API is open: it then listens on loopback only, and nowhere else.
+    const hasToken = opts.api !== false && (!!opts.adminToken || await tokensStored(db));
+    const host = opts.host ?? (hasToken ? '0.0.0.0' : '127.0.0.1');
+    if (opts.api !== false && !hasToken && !isLoopbackHost(host)) {
+      throw new Error(`HOST=${host} would open the admin API to the network, but no API token exists. `
+        + 'Set CHANNELSYNC_TOKEN to a long random secret, or start the hub without HOST (it then listens on 127.0.0.1 only), '
+        + 'create a token with `channelsync token create`, and start it again with HOST set.');
+    }
     await queue.start({ workers: opts.workers ?? 4 });
     if ((opts.workers ?? 4) > 0 && opts.schedule !== false) {
       scheduler = new Scheduler(hub, queue, opts.schedule ?? {});
       scheduler.start();
     }
     let url: string | null = null;
+    let listening: string | null = null;
     if (opts.api !== false) {
-      app = await buildServer({ hub, queue, adminToken: opts.adminToken, logger: opts.httpLog });
-      const address = await app.listen({ port: opts.port ?? 8080, host: opts.host ?? '127.0.0.1' });
+      app = await buildServer({ hub, queue, adminToken: opts.adminToken, logger: opts.httpLog, openWhenNoToken: isLoopbackHost(host), hostnames: opts.hostnames });
+      const address = await app.listen({ port: opts.port ?? 8080, host });
+      const bound = app.server.address();
+      if (bound && typeof bound === 'object') listening = bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
       // Connections may never point at the hub's own API.
       for (const a of app.addresses()) if (typeof a === 'object') reach.addSelf(a.address, a.port);
       url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
     }
     let closed = false;
     return {
-      hub, queue, scheduler, app, url,
+      hub, queue, scheduler, app, url, listening, open: opts.api !== false && !hasToken,
       async close() {
         if (closed) return;
         closed = true;

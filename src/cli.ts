@@ -35,6 +35,14 @@ function printStarted(running: RunningHub, extra = '') {
   const db = running.hub.db.kind === 'pglite' ? `embedded database in ${process.env.CHANNELSYNC_DATA ?? './data'}` : 'PostgreSQL (DATABASE_URL)';
   console.log(`channelsync is running on ${running.url ?? '(no API: worker only)'} with the ${db}.${extra}`);
   if (running.url) console.log(`  panel: ${running.url}/   API: ${running.url}/api/openapi.json`);
+  if (running.listening) {
+    const everywhere = /^(0\.0\.0\.0|\[::\]):/.test(running.listening);
+    console.log(`  listening on ${running.listening}${everywhere ? ' (every network interface)' : ''}`);
+  }
+  if (running.open) {
+    console.log('  No API token exists: the API is open, so the hub listens on this machine only (loopback).');
+    console.log('  To reach it from elsewhere: `channelsync token create` (or set CHANNELSYNC_TOKEN), then start it with HOST=0.0.0.0.');
+  }
 }
 
 program.command('start')
@@ -108,7 +116,8 @@ function client(url: string, token?: string): Api {
     try {
       res = await fetch(url.replace(/\/$/, '') + path, {
         method,
-        headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        // State-changing calls say they are JSON even without a body: an open hub refuses them otherwise.
+        headers: { ...(method !== 'GET' ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch {
@@ -200,6 +209,28 @@ token.command('create')
     const { token: t } = await api('POST', '/api/tokens', { name: o.name });
     console.log(t);
     console.error('Keep it safe: it is shown once. From now on every API call needs a token.');
+  });
+token.command('list')
+  .addOption(urlOption).addOption(tokenOption)
+  .description('List the API tokens (names and dates; the secrets are never shown again)')
+  .action(async (o) => {
+    const api = client(o.url, o.token ?? process.env.CHANNELSYNC_TOKEN);
+    const { items } = await api('GET', '/api/tokens') as { items: { id: string; name: string; createdAt: string; lastUsedAt: string | null }[] };
+    if (items.length === 0) return console.log('No API tokens stored (CHANNELSYNC_TOKEN, when set, is not listed).');
+    for (const t of items) console.log(`${t.id}  ${t.name.padEnd(24)} created ${t.createdAt}  last used ${t.lastUsedAt ?? 'never'}`);
+  });
+token.command('revoke <token>')
+  .addOption(urlOption).addOption(tokenOption)
+  .description('Revoke an API token, by id or name: it stops working at once')
+  .action(async (ref: string, o) => {
+    const api = client(o.url, o.token ?? process.env.CHANNELSYNC_TOKEN);
+    const { items } = await api('GET', '/api/tokens') as { items: { id: string; name: string }[] };
+    const byName = items.filter((t) => t.name === ref);
+    if (byName.length > 1) throw new Error(`${byName.length} tokens are named "${ref}": revoke one by its id (channelsync token list)`);
+    const found = items.find((t) => t.id === ref) ?? byName[0];
+    if (!found) throw new Error(`No token "${ref}": see \`channelsync token list\``);
+    await api('DELETE', `/api/tokens/${found.id}`);
+    console.log(`Revoked ${found.name} (${found.id}).`);
   });
 
 program.command('storefront')

@@ -28,6 +28,11 @@ export class SecretBox {
     return new SecretBox(fs.readFileSync(file, 'utf8').trim());
   }
 
+  /** A key for one purpose (signing, say), derived from the secret: the same in every process sharing it. */
+  derive(purpose: string): Buffer {
+    return crypto.createHmac('sha256', this.key).update(`channelsync:${purpose}`).digest();
+  }
+
   encrypt(value: unknown): string {
     const iv = crypto.randomBytes(12);
     const cipher = crypto.createCipheriv('aes-256-gcm', this.key, iv);

@@ -3,7 +3,8 @@ import swagger from '@fastify/swagger';
 import type { Hub } from '../hub.js';
 import type { JobQueue, JobView } from '../jobs/queue.js';
 import { ApiError } from './errors.js';
-import { checkToken } from './auth.js';
+import { Auth } from './auth.js';
+import { installAccess } from './access.js';
 import { obj } from './schemas.js';
 import { connectionRoutes } from './routes/connections.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -27,7 +28,17 @@ export interface ServerOptions {
   queue: JobQueue;
   /** CHANNELSYNC_TOKEN: an admin token accepted besides the ones in the database. */
   adminToken?: string;
+  /** Whether the API is open while no token exists: only on a hub listening on loopback. */
+  openWhenNoToken?: boolean;
+  /** CHANNELSYNC_HOSTNAMES: the names the hub is reached by, besides localhost and IP addresses ('*': any). */
+  hostnames?: string[];
   logger?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: Auth;
+  }
 }
 
 
@@ -55,21 +66,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     hub.log.error({ err }, 'request failed');
     return reply.status(500).send({ error: { code: 'CS_INTERNAL', message: 'Internal error; see the hub log' } });
   });
+  // Reached only past the access check (deny by default, so an unknown /api/ address without a token is a 401).
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send(new ApiError('CS_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0]}`).toJSON());
+    reply.status(404).send(new ApiError('CS_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0].slice(0, 200)}`).toJSON());
   });
 
-  app.addHook('onRequest', async (req) => {
-    const url = req.url.split('?')[0];
-    if (!url.startsWith('/api/') || url === '/api/health') return;
-    const header = req.headers.authorization;
-    let presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : null;
-    // EventSource cannot send headers: the event streams also accept ?token=.
-    if (!presented && url.endsWith('/events')) presented = (req.query as { token?: string }).token ?? null;
-    if (!(await checkToken(hub, opts.adminToken, presented))) throw new ApiError('CS_UNAUTHORIZED');
+  const auth = new Auth(hub, opts.adminToken, opts.openWhenNoToken ?? false);
+  app.decorate('auth', auth);
+  installAccess(app, auth, opts.hostnames ?? []);
+  // A bodiless POST may say it is JSON (the panel and the CLI do): an empty JSON body is no body.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '') return done(null, undefined);
+    return json(req, body as string, done);
   });
 
-  app.get('/api/health', { schema: { tags: ['hub'], security: [], response: { 200: obj('The hub is up', { ok: { type: 'boolean' } }) } } },
+  app.get('/api/health', { config: { access: 'external' }, schema: { tags: ['hub'], security: [], response: { 200: obj('The hub is up', { ok: { type: 'boolean' } }) } } },
     async () => ({ ok: true }));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
@@ -102,6 +115,8 @@ export function streamEvents(req: FastifyRequest, reply: FastifyReply, hub: Hub,
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  // The client learns at once that the stream is open (not at the first event or ping).
+  res.flushHeaders();
   const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   if (initial) send('job', initial);
   const onJob = (e: JobView) => {

@@ -25,6 +25,7 @@ const PAGE = 500;
  */
 export async function feedRoutes(app: FastifyInstance, { hub }: RouteDeps): Promise<void> {
   app.get('/feeds/:file', {
+    config: { access: 'external' },
     schema: {
       tags: ['feeds'], security: [],
       params: { type: 'object', properties: { file: { type: 'string', description: '{connectionId}.csv or {connectionId}.json' } }, required: ['file'] },

@@ -14,6 +14,7 @@ export async function hookRoutes(app: FastifyInstance, { hub, queue }: RouteDeps
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     scope.post('/hooks/:connectionId', {
+      config: { access: 'external' },
       schema: {
         tags: ['webhooks'],
         security: [],

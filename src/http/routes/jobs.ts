@@ -13,14 +13,14 @@ export async function jobRoutes(app: FastifyInstance, { hub }: RouteDeps): Promi
       if (!job) throw ApiError.notFound('job not found');
       return job;
     });
-  app.get('/api/jobs/:id/events', { schema: { tags: ['jobs'], params: idParam, description: 'Server-sent events: the job as it progresses, until it ends' } },
+  app.get('/api/jobs/:id/events', { config: { events: true }, schema: { tags: ['jobs'], params: idParam, description: 'Server-sent events: the job as it progresses, until it ends. Authorised by the token, or by ?ticket= from POST /api/events/ticket (EventSource cannot send headers)' } },
     async (req, reply) => {
       const id = (req.params as { id: string }).id;
       const job = await getJob(hub, id);
       if (!job) throw ApiError.notFound('job not found');
       streamEvents(req, reply, hub, job, (e) => e.id === id);
     });
-  app.get('/api/events', { schema: { tags: ['jobs'], description: 'Server-sent events: every job progress and connection change' } },
+  app.get('/api/events', { config: { events: true }, schema: { tags: ['jobs'], description: 'Server-sent events: every job progress and connection change. Authorised by the token, or by ?ticket= from POST /api/events/ticket' } },
     async (req, reply) => { streamEvents(req, reply, hub, null, () => true); });
 
 }

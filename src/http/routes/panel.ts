@@ -11,10 +11,15 @@ const PANEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
  * or a pointer to the API while it is not built. Unknown /api/ addresses stay JSON 404s.
  */
 export async function panelRoutes(app: FastifyInstance): Promise<void> {
-  app.get('/*', { schema: { hide: true } }, async (req, reply) => {
+  // Unknown API addresses are private like the rest of /api/ (401 without a token), then a JSON 404.
+  app.all('/api/*', { schema: { hide: true } }, async (req) => {
+    throw new ApiError('CS_NOT_FOUND', `No route ${req.method} ${req.url.split('?')[0].slice(0, 200)}`);
+  });
+  app.get('/*', { config: { access: 'public' }, schema: { hide: true } }, async (req, reply) => {
     const rel = (req.params as { '*': string })['*'] || 'index.html';
-    // The catch-all also matches GET /api/<anything unregistered>: that must not become a 200 HTML page.
-    if (rel === 'api' || rel.startsWith('api/')) throw new ApiError('CS_NOT_FOUND', `No route GET /${rel.split('?')[0]}`);
+    // The catch-all also matches GET /api/<anything unregistered>, and spellings of API addresses the
+    // router does not resolve (//api/x, /x/../api/x, /API/x, /api\x): none may become a 200 page.
+    if (apiLike(rel)) throw new ApiError('CS_NOT_FOUND', 'No route: not an API address');
     const file = path.resolve(PANEL_DIR, rel);
     if (file.startsWith(PANEL_DIR + path.sep) && fs.existsSync(file) && fs.statSync(file).isFile()) {
       // Vite puts a content hash in every asset name: those never change.
@@ -31,6 +36,14 @@ export async function panelRoutes(app: FastifyInstance): Promise<void> {
     }
     return reply.type('text/html; charset=utf-8').send('<!doctype html><title>channelsync</title><h1>channelsync</h1><p>The hub is running. The web panel is not built: run <code>npm run build:panel</code>. API: <a href="/api/openapi.json">/api/openapi.json</a></p>');
   });
+}
+
+function apiLike(rel: string): boolean {
+  let text = rel;
+  try { text = decodeURIComponent(rel); } catch { /* as it is */ }
+  const normal = path.posix.normalize(`/${text.replace(/\\/g, '/')}`).replace(/^\/+/, '');
+  const first = normal.split(/[/;?#]/)[0].toLowerCase().replace(/[.\s]+$/, '');
+  return first === 'api';
 }
 
 /** The panel loads only its own scripts and styles; product images may come from any https/http host. */
