@@ -31,9 +31,14 @@ import { Prng } from './prng.js';
 process.env.CHANNELSYNC_ALLOW_PRIVATE_TARGETS = '1';
 
 /** How a failing seed is run again. */
-export function replayCommand(seed: number, db: DbKind, steps: number): string {
-  return `npm run soak:convergence -- --seed ${seed} --db ${db} --steps ${steps}`;
+export function replayCommand(seed: number, opts: RunOptions): string {
+  return `npm run soak:convergence -- --seed ${seed} --db ${opts.db} --steps ${opts.steps ?? DEFAULT_STEPS}`
+    + `${opts.checkEvery && opts.checkEvery !== DEFAULT_CHECK_EVERY ? ` --check-every ${opts.checkEvery}` : ''}`
+    + `${opts.kills === false ? ' --no-kills' : ''}${opts.marketEdits === false ? ' --no-market-edits' : ''}`;
 }
+
+const DEFAULT_STEPS = 36;
+const DEFAULT_CHECK_EVERY = 12;
 
 export interface RunOptions {
   db: DbKind;
@@ -43,6 +48,8 @@ export interface RunOptions {
   checkEvery?: number;
   /** Hub kill -9 and restart allowed (default true). */
   kills?: boolean;
+  /** Merchant edits on the marketplaces' side (descriptions) as well as on W (default true). */
+  marketEdits?: boolean;
   /** Progress lines as they happen. */
   onLog?: (line: string) => void;
 }
@@ -119,8 +126,8 @@ function randomStockRule(r: Prng): StockRule {
  */
 export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
-  const steps = opts.steps ?? 30;
-  const checkEvery = opts.checkEvery ?? 12;
+  const steps = opts.steps ?? DEFAULT_STEPS;
+  const checkEvery = opts.checkEvery ?? DEFAULT_CHECK_EVERY;
   const rng = new Prng(seed);
   const log: string[] = [];
   const violations: string[] = [];
@@ -270,13 +277,22 @@ export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult
 
   // ---- quiescence and the invariants ---------------------------------------------------------
   const writes = () => shops.reduce((n, s) => n + s.requests.length, 0);
-  const waitIdle = async () => {
-    const deadline = Date.now() + 120_000;
+  /**
+   * Until no connection has a job queued or running. A job of a killed process is taken back
+   * once its lease expires (30 s), so this waits a little longer than that.
+   */
+  const waitIdle = async (timeoutMs = 50_000) => {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { items } = await api('GET', '/api/connections');
       const busy = items.filter((c: any) => c.state !== 'idle' || (c.jobs ?? []).some((j: any) => j.state === 'queued' || j.state === 'running'));
-      if (busy.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`connections still busy: ${busy.map((c: any) => `${c.name} ${c.state}`).join(', ')}`);
+      if (busy.length === 0) return true;
+      if (Date.now() > deadline) {
+        const jobs = busy.flatMap((c: any) => (c.jobs ?? []).filter((j: any) => j.state === 'queued' || j.state === 'running')
+          .map((j: any) => `${c.name}: ${j.type} ${j.id} ${j.state} attempts ${j.attempts} created ${j.createdAt} started ${j.startedAt}${j.error ? ` (${j.error})` : ''}`));
+        violations.push(`jobs still queued or running ${Math.round(timeoutMs / 1000)} s after the world went quiet: ${jobs.join('; ') || busy.map((c: any) => `${c.name} ${c.state}`).join(', ')}`);
+        return false;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   };
@@ -296,7 +312,7 @@ export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult
         say(`  ${m.name} absorbs products again`);
       }
     }
-    await waitIdle();
+    if (!(await waitIdle())) return false;
     const order = [wId, ...markets.map((m) => m.id)];
     for (let round = 1; round <= 8; round++) {
       const before = writes();
@@ -519,7 +535,7 @@ export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult
 
   const weights = () => ({
     editPrice: 6, editStock: 6, editTitle: 3, newProduct: 2,
-    orderMarket: 9, orderWeb: 2, fulfil: orders.some((o) => o.knownInW && !o.tracking) ? 3 : 0, editDescription: 2,
+    orderMarket: 9, orderWeb: 2, fulfil: orders.some((o) => o.knownInW && !o.tracking) ? 3 : 0, editDescription: opts.marketEdits === false ? 0 : 2,
     job: 16, fault: 5, priceRule: 2, stockRule: 2, absorb: 2,
     connect: markets.length < 3 ? 1.2 : 0,
     kill: opts.kills === false || kills >= 2 ? 0 : 1.5,
@@ -672,7 +688,7 @@ export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult
   }
   return {
     seed, db: opts.db, ok: violations.length === 0, violations, log,
-    replay: replayCommand(seed, opts.db, steps), ms: Date.now() - started, counts,
+    replay: replayCommand(seed, opts), ms: Date.now() - started, counts,
   };
 }
 
