@@ -4,6 +4,9 @@ import { sql } from 'drizzle-orm';
 import type { Product, SettingsField } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
 import type { Notice } from '../model/normalize.js';
+import { shortText } from '../model/text.js';
+import { cleanReadEvent } from './clean-read.js';
+import { isDatabaseError, StoreError } from './job-errors.js';
 import type { ReadEvent } from '../connectors/types.js';
 import { pausePoll, type JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
@@ -52,7 +55,7 @@ type RecordEvent = Extract<ReadEvent<Product>, { type: 'record' }>;
 type UnmappedEvent = Extract<ReadEvent<Product>, { type: 'unmapped' }>;
 type InvalidEvent = Extract<ReadEvent<Product>, { type: 'invalid' }>;
 
-const NOTICE_SEVERITY: Record<string, NewIssue['severity']> = { currency_unknown: 'warning', number_invalid: 'warning' };
+const NOTICE_SEVERITY: Record<string, NewIssue['severity']> = { currency_unknown: 'warning', number_invalid: 'warning', text_cleaned: 'warning' };
 
 /**
  * Fetch = scan (page by page) -> analyse (fingerprint, then field diff against the
@@ -74,6 +77,7 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
   // unchanged listings (most of a rescan) stop there, the rest gather into pages for the
   // analysis, so a 1% change costs a few analyses rather than one per page read.
   const work: RecordEvent[] = [];
+  let pages = 0;
   let sortBatch = PAGE;
   let workBad: InvalidEvent[] = [];
   const flush = async (force: boolean) => {
@@ -99,7 +103,13 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       const bad = workBad;
       workBad = [];
       const wrote = summary.created + summary.changed + summary.bound;
-      await analysePage(ctx, conn, all, batch, bad, summary, started, seen, releasing);
+      pages++;
+      await analysePage(ctx, conn, all, batch, bad, summary, started, seen, releasing).catch((err) => {
+        if (!isDatabaseError(err)) throw err;
+        // The job shows a sentence; the statement and the records it carried go to the log only.
+        ctx.hub.log.error({ err, jobId: ctx.jobId, connectionId: conn.id, page: pages }, 'the database refused to store a page of products read');
+        throw new StoreError(`The database refused a write while storing page ${pages} of the products read from ${conn.name}; see the hub log`, { cause: err });
+      });
       // A record, its listing, their facts and history: about five rows each.
       ctx.hub.db.housekeeping.noteWrites(5 * (summary.created + summary.changed + summary.bound - wrote));
       await ctx.hub.db.housekeeping.maybeRun();
@@ -126,13 +136,13 @@ export async function fetchProducts(ctx: JobContext, conn: LoadedConnection, all
       total = ev.total;
       ctx.progress('fetch', 'scan', summary.scanned, total);
     } else if (ev.type === 'record' || ev.type === 'unmapped') {
-      records.push(ev);
+      records.push(cleanReadEvent(ev));
       if (records.length >= sortBatch) await flush(false);
     } else if (ev.type === 'invalid') {
-      invalid.push(ev);
+      invalid.push(cleanReadEvent(ev));
     } else if (ev.type === 'checkpoint') {
       summary.complete = ev.complete !== false;
-      if (ev.warning) summary.warning = ev.warning;
+      if (ev.warning) summary.warning = shortText(ev.warning, 500);
       await flush(true);
       // startedAt: the sales placed on this platform before it are in the stock this reading reports (orders/hold.ts).
       const clock = { cursor: ev.cursor, lastScanAt: new Date().toISOString(), startedAt: new Date(started).toISOString(), complete: summary.complete, jobId: ctx.jobId };

@@ -1,6 +1,7 @@
 import { textArray, uuidArray } from '../db/index.js';
 import { sql } from 'drizzle-orm';
 import type { Database, Orm } from '../db/index.js';
+import { cleanDeep } from '../model/text.js';
 
 export type Severity = 'error' | 'warning' | 'notice';
 
@@ -28,7 +29,8 @@ export function issueSubject(i: Pick<NewIssue, 'connectionId' | 'entity' | 'exte
 /** Raises (or refreshes) issues; an open issue with the same key is updated, not duplicated. */
 export async function raiseIssues(db: Database, list: NewIssue[], tx?: Orm): Promise<void> {
   if (list.length === 0) return;
-  const rows = list.map((i) => ({
+  // A platform's text is quoted in messages and details: cleaned, or one NUL would refuse the whole batch.
+  const rows = cleanDeep(list).value.map((i) => ({
     connection_id: i.connectionId, record_id: i.recordId ?? null, equivalence_id: i.equivalenceId ?? null,
     entity: i.entity, external_id: i.externalId ?? null, severity: i.severity, code: i.code,
     message: i.message, origin: i.origin, details: i.details ?? null,

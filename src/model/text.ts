@@ -32,13 +32,13 @@ export function cleanText(s: string, repair?: TextRepair): string {
 
 /**
  * A text to quote in a message: one line (control characters and line breaks become
- * a space), unpaired surrogates replaced, at most `max` characters (then "…").
+ * a space), unpaired surrogates replaced, at most `max` characters (the last one "…" when cut).
  */
 export function shortText(s: string, max = 300): string {
   let out = s.replace(LONE_SURROGATE, '\uFFFD').replace(ANY_CONTROL, ' ');
   if (out.length > max) {
     // Never cut a surrogate pair in two.
-    let end = max;
+    let end = max - 1;
     if (/[\uD800-\uDBFF]/.test(out[end - 1])) end--;
     out = `${out.slice(0, end)}…`;
   }

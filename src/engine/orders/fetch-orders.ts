@@ -9,6 +9,7 @@ import type { LoadedConnection } from '../connections.js';
 import { openConnector } from '../connector.js';
 import { fingerprint } from '../diff.js';
 import { raiseIssues, resolveIssues, type NewIssue } from '../issues.js';
+import { cleanReadEvent } from '../clean-read.js';
 import { applyOrderChanges, diffOrder, toHubOrder, type OrderFieldChange } from './diff.js';
 import { land, releaseOrders, reserve, type NewReservation } from './ledger.js';
 import { matchLines, type LineMatch } from './lines.js';
@@ -49,6 +50,7 @@ type InvalidEvent = Extract<ReadEvent<Order>, { type: 'invalid' }>;
 
 const NOTICE_SEVERITY: Record<string, NewIssue['severity']> = {
   currency_unknown: 'warning', number_invalid: 'warning', line_quantity_invalid: 'warning', status_unknown: 'warning',
+  text_cleaned: 'warning',
 };
 
 /**
@@ -105,10 +107,10 @@ export async function fetchOrders(ctx: JobContext, conn: LoadedConnection, all: 
       total = ev.total;
       ctx.progress('fetch', 'scan', summary.scanned, total);
     } else if (ev.type === 'record') {
-      records.push(ev);
+      records.push(cleanReadEvent(ev));
       if (records.length >= PAGE) await flush();
     } else if (ev.type === 'invalid') {
-      invalid.push(ev);
+      invalid.push(cleanReadEvent(ev));
       if (invalid.length >= PAGE) await flush();
     } else if (ev.type === 'checkpoint') {
       summary.complete = ev.complete !== false;
