@@ -575,4 +575,45 @@ describe('web panel on a hub without tokens (pglite)', () => {
       await hub.close();
     }
   });
+
+  it('pauses with a bodiless call, stays live through a ticket, and creates the first token (then uses it)', async () => {
+    const hub = await startTestHub('pglite');
+    const store = await startStorefront({ key: 'open-panel-key-0123456', products: 1 });
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'] });
+    try {
+      await hub.api('POST', '/api/connections', { name: 'Open shop', kind: 'custom', config: { productsUrl: store.productsUrl, ordersUrl: store.ordersUrl, key: store.key } });
+      const page = await browser.newPage();
+      const streams: string[] = [];
+      page.on('request', (r) => { if (r.url().includes('/api/events')) streams.push(r.url()); });
+      await page.goto(hub.url);
+      await page.getByRole('heading', { name: 'Connections', level: 1 }).waitFor({ timeout: 20_000 });
+      // The live stream opens with a ticket, not a token.
+      await page.locator('.live-dot.on').waitFor();
+      expect(streams.some((u) => /\/api\/events\?ticket=/.test(u))).toBe(true);
+      expect(streams.some((u) => /token=/.test(u))).toBe(false);
+      // Pause is a POST without a body: the panel says it is JSON, which the open hub requires.
+      await page.getByRole('button', { name: 'Pause Open shop' }).click();
+      await page.getByRole('button', { name: 'Resume Open shop' }).waitFor();
+      expect((await hub.api('GET', '/api/connections')).body.items[0].paused).toBe(true);
+
+      await page.getByRole('button', { name: 'Access tokens' }).click();
+      const dialog = page.getByRole('dialog', { name: 'API tokens' });
+      await dialog.getByText('No tokens yet').waitFor();
+      await dialog.getByLabel('New token').fill('laptop');
+      await dialog.getByRole('button', { name: 'Create token' }).click();
+      const secret = await dialog.getByLabel('The new token').inputValue();
+      expect(secret).toMatch(/^cs_/);
+      await dialog.getByRole('cell', { name: 'laptop' }).waitFor();
+      // The hub is closed now; the panel goes on with the token it made.
+      expect((await hub.api('GET', '/api/connections')).status).toBe(401);
+      await dialog.getByRole('button', { name: 'Close' }).first().click();
+      await page.getByRole('button', { name: 'Resume Open shop' }).click();
+      await page.getByRole('button', { name: 'Pause Open shop' }).waitFor();
+      expect((await hub.api('GET', '/api/connections', undefined, secret)).body.items[0].paused).toBe(false);
+    } finally {
+      await browser.close();
+      await hub.close();
+      await store.close();
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { RecordsPage } from './pages/Records';
 import { RecordDetailPage } from './pages/RecordDetail';
 import { TroubleshootPage } from './pages/Troubleshoot';
 import { IssuesPopover } from './pages/IssuesPopover';
+import { TokensModal } from './pages/TokensModal';
 
 type Auth = { status: 'checking' } | { status: 'signed-out'; reason?: string } | { status: 'signed-in'; open: boolean } | { status: 'down'; message: string };
 
@@ -75,6 +76,7 @@ const NAV = [
 function Shell({ onSignOut }: { onSignOut: (() => void) | null }) {
   const { path } = useLocation();
   const hub = useHub();
+  const [tokens, setTokens] = useState(false);
   let page;
   let m: RegExpMatchArray | null;
   if ((m = path.match(/^\/(products|orders)\/([^/]+)$/))) page = <RecordDetailPage entity={m[1] as 'products' | 'orders'} id={decodeURIComponent(m[2])} />;
@@ -103,6 +105,7 @@ function Shell({ onSignOut }: { onSignOut: (() => void) | null }) {
               <span className="sr-only">{hub.live ? 'Live updates connected' : 'Live updates reconnecting'}</span>
             </span>
             <IssuesPopover />
+            <button type="button" className="icon-btn" onClick={() => setTokens(true)} aria-label="Access tokens" title="API tokens"><Icon name="key" size={18} /></button>
             {onSignOut && (
               <button type="button" className="icon-btn" onClick={onSignOut} aria-label="Sign out" title="Sign out"><Icon name="logout" size={18} /></button>
             )}
@@ -110,6 +113,7 @@ function Shell({ onSignOut }: { onSignOut: (() => void) | null }) {
         </div>
       </header>
       <main id="main" className="main" tabIndex={-1}>{page}</main>
+      {tokens && <TokensModal onClose={() => setTokens(false)} />}
       <Toasts />
     </div>
   );

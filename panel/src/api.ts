@@ -148,7 +148,8 @@ export function onUnauthorized(fn: () => void): () => void {
 export async function api<T = unknown>(method: string, path: string, body?: unknown, opts: { token?: string | null } = {}): Promise<T> {
   const useToken = opts.token !== undefined ? opts.token : token;
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  // State-changing calls are JSON even without a body: a hub without a token refuses other kinds.
+  if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
   if (useToken) headers.authorization = `Bearer ${useToken}`;
   let res: Response;
   try {
@@ -181,8 +182,13 @@ export async function apiOptional<T>(method: string, path: string, body?: unknow
   }
 }
 
-export function eventsUrl(): string {
-  return token ? `/api/events?token=${encodeURIComponent(token)}` : '/api/events';
+/**
+ * The address of the live event stream. EventSource cannot send the token: the hub gives a
+ * short-lived ticket (about a minute) good for opening event streams only.
+ */
+export async function eventsUrl(): Promise<string> {
+  const { ticket } = await api<{ ticket: string; expiresAt: string }>('POST', '/api/events/ticket');
+  return `/api/events?ticket=${encodeURIComponent(ticket)}`;
 }
 
 export const TERMINAL: JobState[] = ['completed', 'failed', 'cancelled'];

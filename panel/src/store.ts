@@ -55,23 +55,44 @@ class HubStore {
 
   stop() {
     this.started = false;
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
     this.source?.close();
     this.source = null;
     this.state = { connections: [], loaded: false, jobs: {}, issues: [], live: false, error: null };
     this.listeners.forEach((fn) => fn());
   }
 
-  private connect() {
-    const source = new EventSource(eventsUrl());
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** Opens the event stream with a fresh ticket; when the browser gives up on it (a ticket expires), opens another. */
+  private connect(reconnected = false) {
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; }
+    const retry = () => {
+      if (!this.started || this.retryTimer) return;
+      this.retryTimer = setTimeout(() => { this.retryTimer = null; this.connect(true); }, 2000);
+    };
+    eventsUrl().then((url) => {
+      if (!this.started) return;
+      this.open(url, reconnected, retry);
+    }, () => { this.set({ live: false }); retry(); });
+  }
+
+  private open(url: string, reconnected: boolean, retry: () => void) {
+    this.source?.close();
+    const source = new EventSource(url);
     this.source = source;
-    let wasOpen = false;
+    let wasOpen = reconnected;
     source.onopen = () => {
       // After a reconnect, whatever happened while the stream was down is read once.
       if (wasOpen) { void this.reloadConnections(); void this.reloadIssues(); }
       wasOpen = true;
       this.set({ live: true });
     };
-    source.onerror = () => this.set({ live: false });
+    source.onerror = () => {
+      this.set({ live: false });
+      // The browser retries by itself with the same address; once it gives up (the ticket expired, say), start over.
+      if (source.readyState === EventSource.CLOSED && this.source === source) retry();
+    };
     source.addEventListener('job', (ev) => this.onJob(JSON.parse((ev as MessageEvent).data) as Job));
     source.addEventListener('progress', (ev) => {
       const p = JSON.parse((ev as MessageEvent).data) as { id: string; phase: string; done: number; total: number | null };
