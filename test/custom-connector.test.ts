@@ -278,7 +278,7 @@ describe('custom connector: reading products', () => {
   it('treats a store that does not answer in time as transient', async () => {
     // undici checks header timeouts on a coarse (~0.5 s) clock, so the store is made much slower than the timeout.
     const s = await shop({ faults: { delayMs: 2500 } });
-    const { err } = await failingRead(connect(s, { timeoutMs: 200, retries: 0 }).read('products', null));
+    const { err } = await failingRead(connect(s, { timeoutMs: 1000, retries: 0 }).read('products', null));
     expect(err.kind).toBe('transient');
     expect(err.message).toMatch(/did not answer/);
   });

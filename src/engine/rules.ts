@@ -43,6 +43,24 @@ export function project(record: Product, settings: ConnectionSettings, reserved?
   return mapping ? mapping.apply(ruled, record, ack ?? null) : ruled;
 }
 
+/**
+ * What keeps a projection from being written anywhere: a price below zero or not a
+ * number (a hub price below zero, or price rules such as a large negative `add` that
+ * take it there). The row stays pending with an issue on the record; the rest of the
+ * send goes on.
+ */
+export function priceProblems(target: Product, connectionName: string): { code: 'invalid_price'; message: string }[] {
+  const bad = target.variations.flatMap((v) => v.prices.filter((p) => !Number.isFinite(p.amount) || p.amount < 0).map((p) => ({ v, p })));
+  if (bad.length === 0) return [];
+  const { v, p } = bad[0];
+  const shown = Number.isFinite(p.amount) ? p.amount.toFixed(2) : String(p.amount);
+  return [{
+    code: 'invalid_price',
+    message: `the price for ${connectionName} of ${v.sku || target.sku || 'this product'} would be ${shown} ${p.currency}` +
+      `${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}: a price below zero is never written; check the price and this connection's price rules`,
+  }];
+}
+
 /** Reservations, price and stock rules: the part of the projection before the listing rules. */
 export function applyRules(record: Product, settings: ConnectionSettings, reserved?: ReadonlyMap<string, number>): Product {
   const priceIdentity = settings.price.marginPercent === 0 && settings.price.add === 0 && settings.price.round === 'none';

@@ -8,7 +8,7 @@ import type { JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { applyChanges, diffProducts, fingerprint } from './diff.js';
-import { forCreate, project } from './rules.js';
+import { forCreate, priceProblems, project } from './rules.js';
 import { countPending, replanProducts, storeCreates, withdrawCreates } from './plan.js';
 import { openReservations, type Reserved } from './orders/ledger.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
@@ -148,13 +148,13 @@ async function writeOne(connector: Connector, conn: LoadedConnection, row: Pendi
  */
 async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows: PendingRow[], reserved: Map<string, Reserved>): Promise<PendingRow[]> {
   const mapping = mappingOf(conn.settings);
-  if (!mapping) return rows;
   const issues: NewIssue[] = [];
   const clear: { id: string; code: string }[] = [];
   const work = rows.filter((row) => {
-    const problems = mapping.problems(project(row.data, conn.settings, reserved.get(row.record_id), row.external_id ? row.ack : null), conn.name);
+    const target = project(row.data, conn.settings, reserved.get(row.record_id), row.external_id ? row.ack : null);
+    const problems = [...(mapping ? mapping.problems(target, conn.name) : []), ...priceProblems(target, conn.name)];
     // A problem that no longer holds is resolved, whether or not another one still holds the row back.
-    for (const code of ['no_category', 'no_rate']) if (!problems.some((p) => p.code === code)) clear.push({ id: row.equivalence_id, code });
+    for (const code of ['no_category', 'no_rate', 'invalid_price']) if (!problems.some((p) => p.code === code)) clear.push({ id: row.equivalence_id, code });
     if (problems.length === 0) return true;
     for (const p of problems) {
       issues.push({

@@ -3,6 +3,7 @@ import { PRODUCT_FIELDS, VARIATION_FIELDS, type SettingsField } from './product.
 import { ORDER_SETTINGS_FIELDS, type OrderSettingsField } from './order.js';
 import { mappingIssues, mappingSettingsShape } from '../engine/mapping/schema.js';
 import { DEFAULT_SCHEDULE, Schedule } from './schedule.js';
+import { numberIn, RANGES, wholeIn } from './limits.js';
 
 /** Product fields, then the order-only fields (`status` is shared: publish status / order status). */
 export const SETTINGS_FIELDS: readonly (SettingsField | OrderSettingsField)[] = [
@@ -21,13 +22,13 @@ const fieldsShape = Object.fromEntries(SETTINGS_FIELDS.map((f) => [f, FieldMode.
 export const DEFAULT_THRESHOLDS = { lowStock: 5, lowPrice: 1, badPrice: 0, massDeleteShare: 0.3 } as const;
 export const Thresholds = z.object({
   /** Total stock at or below this (and above 0) is low stock. */
-  lowStock: z.number().min(0).default(DEFAULT_THRESHOLDS.lowStock),
+  lowStock: numberIn('lowStock', RANGES.lowStock).default(DEFAULT_THRESHOLDS.lowStock),
   /** A lowest price below this (and above badPrice) is a low price. */
-  lowPrice: z.number().min(0).default(DEFAULT_THRESHOLDS.lowPrice),
+  lowPrice: numberIn('lowPrice', [0, RANGES.price[1]]).default(DEFAULT_THRESHOLDS.lowPrice),
   /** A price at or below this, or a variation without a price, is a bad price. */
-  badPrice: z.number().default(DEFAULT_THRESHOLDS.badPrice),
+  badPrice: numberIn('badPrice', RANGES.price).default(DEFAULT_THRESHOLDS.badPrice),
   /** A full rescan that would mark more than this share of a connection's listings gone marks none. */
-  massDeleteShare: z.number().min(0).max(1).default(DEFAULT_THRESHOLDS.massDeleteShare),
+  massDeleteShare: numberIn('massDeleteShare', [0, 1]).default(DEFAULT_THRESHOLDS.massDeleteShare),
 }).strict();
 export type Thresholds = z.infer<typeof Thresholds>;
 
@@ -42,13 +43,13 @@ export const ConnectionSettings = z.object({
   }).strict().default({ products: false, orders: false }),
   fields: z.object(fieldsShape).strict().default({}),
   price: z.object({
-    marginPercent: z.number().min(-99.99).max(10000).default(0),
-    add: z.number().default(0),
+    marginPercent: numberIn('marginPercent', RANGES.marginPercent).default(0),
+    add: numberIn('add', RANGES.priceAdd).default(0),
     round: z.enum(['none', 'cents99', 'integer']).default('none'),
   }).strict().default({ marginPercent: 0, add: 0, round: 'none' }),
   stock: z.object({
-    buffer: z.number().int().min(0).default(0),
-    max: z.number().int().min(0).nullable().default(null),
+    buffer: wholeIn('buffer', RANGES.stockBuffer).default(0),
+    max: wholeIn('max', RANGES.stockMax).nullable().default(null),
   }).strict().default({ buffer: 0, max: null }),
   /** Listing rules (engine/mapping): categories, attributes, mapping groups, currency, delivery time, publish state, matching, order defaults. */
   ...mappingSettingsShape,

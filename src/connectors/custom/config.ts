@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { requestLimits } from '../../model/limits.js';
 
 function httpUrl(field: string, example: string) {
   return z.url({
@@ -14,13 +15,6 @@ function httpUrl(field: string, example: string) {
 /** An optional field a form may send as "" or null when left empty. */
 function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess((v) => (v === '' || v === null ? undefined : v), schema.optional());
-}
-
-function count(field: string, min: number) {
-  return z
-    .number({ error: `${field} must be a whole number` })
-    .int(`${field} must be a whole number`)
-    .min(min, `${field} must be at least ${min}`);
 }
 
 /**
@@ -38,10 +32,10 @@ export const CustomConfig = z.object({
   key: z
     .string({ error: 'key is required: generate one for this connection' })
     .min(8, 'key must be at least 8 characters long'),
-  timeoutMs: count('timeoutMs', 1).default(30_000),
-  retries: count('retries', 0).default(5),
-  retryBaseMs: count('retryBaseMs', 0).default(500),
-  maxPages: count('maxPages', 1).default(100_000),
+  timeoutMs: requestLimits.timeoutMs().default(30_000),
+  retries: requestLimits.retries().default(5),
+  retryBaseMs: requestLimits.retryBaseMs().default(500),
+  maxPages: requestLimits.maxPages().default(100_000),
 });
 export type CustomConfig = z.infer<typeof CustomConfig>;
 

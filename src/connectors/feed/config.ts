@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { requestLimits } from '../../model/limits.js';
 
 /** The universal fields a feed column can hold; a feed row is one variation of a product. */
 export const FEED_FIELDS = [
@@ -20,10 +21,6 @@ const Columns = z.object(Object.fromEntries(FEED_FIELDS.map((f) => [f, z.string(
   Record<FeedField, z.ZodOptional<z.ZodString>>)
   .strict()
   .refine((c) => c.sku !== undefined, { message: 'columns.sku is required: the column holding the product SKU', path: ['sku'] });
-
-function count(field: string, min: number) {
-  return z.number({ error: `${field} must be a whole number` }).int(`${field} must be a whole number`).min(min, `${field} must be at least ${min}`);
-}
 
 // A file is read only from the import folder (src/connectors/reach.ts): a relative name is taken from there.
 const Source = z.string().trim().min(1, 'source must not be empty').refine(
@@ -56,9 +53,9 @@ export const FeedConfig = z.object({
   /** Currency of prices when the feed has no currency column (or leaves it empty). */
   currency: z.string().regex(/^[A-Z]{3}$/, 'currency must be an ISO 4217 code such as USD').default('USD'),
   key: z.string({ error: 'key is required: generate one for this connection' }).min(8, 'key must be at least 8 characters long'),
-  timeoutMs: count('timeoutMs', 1).default(60_000),
-  retries: count('retries', 0).default(3),
-  retryBaseMs: count('retryBaseMs', 0).default(500),
+  timeoutMs: requestLimits.timeoutMs().default(60_000),
+  retries: requestLimits.retries().default(3),
+  retryBaseMs: requestLimits.retryBaseMs().default(500),
 });
 export type FeedConfig = z.infer<typeof FeedConfig>;
 

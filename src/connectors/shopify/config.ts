@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestLimits } from '../../model/limits.js';
 
 function count(field: string, min: number) {
   return z.number({ error: `${field} must be a whole number` }).int(`${field} must be a whole number`).min(min, `${field} must be at least ${min}`);
@@ -26,9 +27,9 @@ export const ShopifyConfig = z.object({
   locationId: z.preprocess((v) => (v === '' || v === null ? undefined : v), z.string().startsWith('gid://shopify/Location/', 'locationId must be a location gid, e.g. gid://shopify/Location/1').optional()),
   /** Products per page: kept small so a page's calculated cost stays under Shopify's 1000-point query limit. */
   pageSize: count('pageSize', 1).max(6, 'pageSize must be at most 6 (a larger page costs more than Shopify allows in one query)').default(5),
-  timeoutMs: count('timeoutMs', 1).default(30_000),
-  retries: count('retries', 0).default(5),
-  retryBaseMs: count('retryBaseMs', 0).default(500),
-  maxPages: count('maxPages', 1).default(1_000_000),
+  timeoutMs: requestLimits.timeoutMs().default(30_000),
+  retries: requestLimits.retries().default(5),
+  retryBaseMs: requestLimits.retryBaseMs().default(500),
+  maxPages: requestLimits.maxPages().default(1_000_000),
 });
 export type ShopifyConfig = z.infer<typeof ShopifyConfig>;

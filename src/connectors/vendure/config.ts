@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestLimits } from '../../model/limits.js';
 
 function count(field: string, min: number) {
   return z
@@ -36,10 +37,10 @@ export const VendureConfig = z.object({
   /** Digits after the decimal point of Vendure's integer prices (its DefaultMoneyStrategy uses 2 for every currency). */
   priceDecimals: count('priceDecimals', 0).max(4, 'priceDecimals must be at most 4').default(2),
   pageSize: count('pageSize', 1).max(1000, 'pageSize must be at most 1000 (Vendure\'s list limit)').default(100),
-  timeoutMs: count('timeoutMs', 1).default(30_000),
-  retries: count('retries', 0).default(5),
-  retryBaseMs: count('retryBaseMs', 0).default(500),
-  maxPages: count('maxPages', 1).default(100_000),
+  timeoutMs: requestLimits.timeoutMs().default(30_000),
+  retries: requestLimits.retries().default(5),
+  retryBaseMs: requestLimits.retryBaseMs().default(500),
+  maxPages: requestLimits.maxPages().default(100_000),
 }).superRefine((c, ctx) => {
   if (c.token === undefined && (c.username === undefined || c.password === undefined)) {
     ctx.addIssue({

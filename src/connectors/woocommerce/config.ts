@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { requestLimits } from '../../model/limits.js';
 
 function count(field: string, min: number) {
   return z.number({ error: `${field} must be a whole number` }).int(`${field} must be a whole number`).min(min, `${field} must be at least ${min}`);
@@ -21,9 +22,9 @@ export const WooConfig = z.object({
   consumerKey: z.string({ error: 'consumerKey is required (starts with ck_)' }).regex(/^ck_\w+$/, 'consumerKey must start with ck_'),
   consumerSecret: z.string({ error: 'consumerSecret is required (starts with cs_)' }).regex(/^cs_\w+$/, 'consumerSecret must start with cs_'),
   perPage: count('perPage', 1).max(100, 'perPage must be at most 100 (WooCommerce\'s limit)').default(100),
-  timeoutMs: count('timeoutMs', 1).default(30_000),
-  retries: count('retries', 0).default(5),
-  retryBaseMs: count('retryBaseMs', 0).default(500),
-  maxPages: count('maxPages', 1).default(100_000),
+  timeoutMs: requestLimits.timeoutMs().default(30_000),
+  retries: requestLimits.retries().default(5),
+  retryBaseMs: requestLimits.retryBaseMs().default(500),
+  maxPages: requestLimits.maxPages().default(100_000),
 });
 export type WooConfig = z.infer<typeof WooConfig>;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { compileSelector, SelectorError } from './selector.js';
 import { templatePlaceholders, PLACEHOLDERS } from './template.js';
 import { orderGroups } from './groups.js';
+import { numberIn, RANGES, wholeIn } from '../../model/limits.js';
 
 /**
  * The listing rules of a connection (issue 8), as optional settings: left out, the
@@ -49,7 +50,7 @@ export const GroupFields = z.object({
   mpn: z.string().optional(),
   model: z.string().optional(),
   url: z.string().optional(),
-  deliveryDays: z.number().int().nonnegative().optional(),
+  deliveryDays: wholeIn('deliveryDays', RANGES.deliveryDays).optional(),
 }).strict();
 
 /**
@@ -63,7 +64,7 @@ export const GroupFields = z.object({
 export const MappingGroup = z.object({
   name: z.string().trim().min(1),
   select: z.string().default(''),
-  priority: z.number().int().default(0),
+  priority: wholeIn('priority', RANGES.priority).default(0),
   overrides: z.array(z.string()).default([]),
   category: z.string().min(1).optional(),
   title: z.string().optional(),
@@ -79,7 +80,7 @@ export const Currency = z.object({
   /** The hub price list (price tag) this connection shows. */
   priceListTag: z.string().min(1).optional(),
   /** Units of `code` for one unit of each other currency: `{ EUR: 1.08 }`. Kept by the user; never fetched. */
-  rates: z.record(z.string(), z.number().positive().finite()).default({}),
+  rates: z.record(z.string(), numberIn('rate', RANGES.rate)).default({}),
   round: Round.default('none'),
 }).strict();
 
@@ -117,7 +118,7 @@ export const mappingSettingsShape = {
   groups: z.array(MappingGroup).optional(),
   currency: Currency.optional(),
   /** Delivery time (days) sent for records that have none. */
-  deliveryDays: z.number().int().nonnegative().optional(),
+  deliveryDays: wholeIn('deliveryDays', RANGES.deliveryDays).optional(),
   publish: Publish.optional(),
   orderDefaults: OrderDefaults.optional(),
   matching: Matching.optional(),
