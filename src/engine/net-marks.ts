@@ -2,11 +2,12 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/index.js';
 
 /**
- * The marks that let a send's safety net skip its look. An absorbing connection's net finds
- * products it neither holds nor has planned; a fulfilling connection's finds orders it was
- * never handed. Each net reads every product or order, so it looks only when something it
+ * The marks that let a send's safety net skip its look. A fulfilling connection's net finds
+ * orders it was never handed. It reads every order, so it looks only when something it
  * could find was added since its last complete look. A sequence counts those changes and
- * each connection keeps the value its last complete look started from.
+ * each connection keeps the value its last complete look started from. (The creates an
+ * absorbing connection is owed are not gated this way: two counts of the facts say whether
+ * any is owed, every time; see absorbMissing in send.ts.)
  *
  * A sequence moves when a row is written, not when the row's transaction commits. A look
  * that starts while such a transaction is open cannot see its rows. So the triggers that
@@ -15,7 +16,6 @@ import type { Database } from '../db/index.js';
  * once the mark was read: every transaction the mark counts had ended by then.
  */
 const NETS = {
-  absorb: { sequence: 'records_added', table: 'absorb_checks', column: 'records_mark', lock: 724002 },
   forward: { sequence: 'orders_changed', table: 'forward_checks', column: 'orders_mark', lock: 724003 },
 } as const;
 

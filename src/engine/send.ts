@@ -1,5 +1,4 @@
 import { uuidArray } from '../db/index.js';
-import { startLook } from './net-marks.js';
 import { sql } from 'drizzle-orm';
 import type { Product } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
@@ -19,7 +18,7 @@ import { mappingOf } from './mapping/compile.js';
 import { matchBeforeCreate } from './mapping/offer-match.js';
 import { createdIdentity, findUncertain, productIdentity, settleMissing, type Uncertain } from './uncertain.js';
 import { mapLimit } from './map-limit.js';
-import { unplannedCount } from './unplanned.js';
+import { anyUnplanned, unplannedCount } from './unplanned.js';
 
 /** Creates stored per transaction by an absorbing connection's send. */
 const ABSORB_BATCH = 500;
@@ -176,16 +175,13 @@ async function holdByListingRules(ctx: JobContext, conn: LoadedConnection, rows:
 /**
  * Stores the creates this absorbing connection is owed: every product it does not hold yet.
  * A fetch does not store them (src/engine/unplanned.ts): this is where they are planned.
+ * Whether any is owed is asked of the facts every time (anyUnplanned), never remembered: a
+ * remembered "nothing was added since" went stale when creates were withdrawn (absorb
+ * switched off and on again), and the send wrote none of the creates the counts showed.
  */
 async function absorbMissing(ctx: JobContext, conn: LoadedConnection): Promise<void> {
   const { db } = ctx.hub;
-  // Products are never deleted, nor are listings: once this connection held or planned every
-  // product, only products added since can be missing. The look reads every product's facts
-  // (0.6 s at 100k on the embedded database), so it runs only when products were added.
-  const look = await startLook(db, 'absorb', conn.id);
-  if (!look) return;
-  // The walk goes once through the products in id order, so it must see all the mark counts from its start.
-  const settled = await look.settled();
+  if (!(await anyUnplanned(db, conn.id))) return;
   const total = await unplannedCount(db, conn.id);
   let done = 0;
   let after = '00000000-0000-0000-0000-000000000000';
@@ -200,11 +196,8 @@ async function absorbMissing(ctx: JobContext, conn: LoadedConnection): Promise<v
       where f.entity = 'product' and f.id > ${after}::uuid
         and not exists (select 1 from listing_facts l where l.connection_id = ${conn.id} and l.record_id = f.id offset 0)
       order by f.id limit ${ABSORB_BATCH}`);
-    if (missing.length === 0) {
-      // Products added while this ran move the sequence past the mark: the next send looks again.
-      if (settled) await look.save();
-      return;
-    }
+    // A product committed after the walk passed its id is found by the next send's count.
+    if (missing.length === 0) return;
     after = missing[missing.length - 1].id;
     const stored = await db.tx((tx) => storeCreates(db, tx, conn.id, missing.map((m) => m.id)));
     done += missing.length;

@@ -38,6 +38,17 @@ export async function unplannedCounts(db: Database, connectionId?: string): Prom
   return new Map(rows.filter((r) => r.n > 0).map((r) => [r.id, r.n]));
 }
 
+/**
+ * Whether this connection is owed any create it has no stored plan for: a product it has
+ * no listing of at all. Asked of the facts every time a send starts (nothing remembered
+ * can go stale); one anti-join that stops at the first such product (bench/owed.bench.ts).
+ */
+export async function anyUnplanned(db: Database, connectionId: string): Promise<boolean> {
+  const [{ owed }] = await db.rows<{ owed: boolean }>(sql`select exists (select 1 from record_facts f where f.entity = 'product'
+    and not exists (select 1 from listing_facts l where l.connection_id = ${connectionId}::uuid and l.record_id = f.id)) as owed`);
+  return owed;
+}
+
 /** The same for one connection: 0 when it does not absorb products. */
 export async function unplannedCount(db: Database, connectionId: string): Promise<number> {
   return (await unplannedCounts(db, connectionId)).get(connectionId) ?? 0;
