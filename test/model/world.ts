@@ -34,7 +34,7 @@ process.env.CHANNELSYNC_ALLOW_PRIVATE_TARGETS = '1';
 export function replayCommand(seed: number, opts: RunOptions): string {
   return `npm run soak:convergence -- --seed ${seed} --db ${opts.db} --steps ${opts.steps ?? DEFAULT_STEPS}`
     + `${opts.checkEvery && opts.checkEvery !== DEFAULT_CHECK_EVERY ? ` --check-every ${opts.checkEvery}` : ''}`
-    + `${opts.kills === false ? ' --no-kills' : ''}${opts.marketEdits === false ? ' --no-market-edits' : ''}`;
+    + `${opts.kills === false ? ' --no-kills' : ''}${opts.marketEdits === false ? ' --no-market-edits' : ''}${opts.marketStock ? ' --market-stock' : ''}`;
 }
 
 const DEFAULT_STEPS = 36;
@@ -50,6 +50,8 @@ export interface RunOptions {
   kills?: boolean;
   /** Merchant edits on the marketplaces' side (descriptions) as well as on W (default true). */
   marketEdits?: boolean;
+  /** Marketplaces take a sale off their own stock, as real ones do (default false: the hub's hold does it). */
+  marketStock?: boolean;
   /** Progress lines as they happen. */
   onLog?: (line: string) => void;
 }
@@ -218,7 +220,7 @@ export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult
   });
 
   const addMarket = async (name: string, held: string[]) => {
-    const shop = await startStorefront({ key: `conv-${name.toLowerCase()}-${seed}-key`, products: heldCopies(3_000_001 + 100_000 * markets.length, held), pageSize: 4 });
+    const shop = await startStorefront({ key: `conv-${name.toLowerCase()}-${seed}-key`, products: heldCopies(3_000_001 + 100_000 * markets.length, held), pageSize: 4, decrementStockOnOrder: opts.marketStock === true });
     shops.push(shop);
     faults.set(shop, {});
     const price = randomPriceRule(rng);
@@ -321,12 +323,15 @@ export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult
         const job = await run(type, id, `${type} ${connName(id)}`);
         if (job && job.state !== 'completed') failed.push(`${type} ${connName(id)}: ${job.state} ${job.error ?? ''}`);
       };
-      for (const m of markets) await step('fetch', m.id);
+      // The marketplaces side by side (each its own connection), W in between: orders in, forwards out,
+      // W's stock read (holds end), then everything written to the marketplaces and read back.
+      const eachMarket = (type: 'fetch' | 'send') => Promise.all(markets.map((m) => step(type, m.id)));
+      await eachMarket('fetch');
       await step('send', wId);
       await step('fetch', wId);
-      for (const m of markets) await step('send', m.id);
+      await eachMarket('send');
       await step('fetch', wId);
-      for (const m of markets) await step('fetch', m.id);
+      await eachMarket('fetch');
       let pending = 0;
       const pendingBy: string[] = [];
       for (const id of order) {
