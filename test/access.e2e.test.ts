@@ -1,8 +1,12 @@
 import net from 'node:net';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, startTestHub, type TestHub } from './helpers/hub.js';
 import { startStorefront, type Storefront } from '../src/storefront/server.js';
 
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'access-admin-token-0123456789';
 const KEY = 'access-store-key-0123456789';
 
@@ -356,4 +360,45 @@ describe('where the hub listens', () => {
     expect(optionsFromEnv({ HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
     expect(optionsFromEnv({ CHANNELSYNC_HOSTNAMES: ' Hub.Example.com , shop.test. ,' }).hostnames).toEqual(['hub.example.com', 'shop.test']);
   });
+});
+
+describe('channelsync start: where it says it listens', () => {
+  const start = (env: Record<string, string>) => new Promise<{ code: number | null; out: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'start'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', CHANNELSYNC_DATA: 'memory://', CHANNELSYNC_SCHEDULER: 'off', CHANNELSYNC_WORKERS: '1', LOG_LEVEL: 'warn', DATABASE_URL: '', HOST: '', CHANNELSYNC_TOKEN: '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const done = (code: number | null) => resolve({ code, out });
+    child.stdout.on('data', (d) => {
+      out += d;
+      // The banner is printed in one go: stop the hub a moment after its address shows.
+      if (/listening on/.test(out)) setTimeout(() => child.kill('SIGTERM'), 500);
+    });
+    child.stderr.on('data', (d) => { out += d; });
+    child.once('exit', done);
+    setTimeout(() => child.kill('SIGKILL'), 90_000);
+  });
+
+  it('without a token: on loopback, and the banner says so and how to open it', async () => {
+    const r = await start({});
+    expect(r.out).toMatch(/channelsync is running on http:\/\/127\.0\.0\.1:\d+/);
+    expect(r.out).toMatch(/listening on 127\.0\.0\.1:\d+\n/);
+    expect(r.out).toContain('No API token exists');
+    expect(r.out).toContain('channelsync token create');
+  }, 120_000);
+
+  it('refuses HOST=0.0.0.0 without a token, with a sentence saying what to do', async () => {
+    const r = await start({ HOST: '0.0.0.0' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('HOST=0.0.0.0 would open the admin API to the network, but no API token exists');
+    expect(r.out).toContain('CHANNELSYNC_TOKEN');
+  }, 120_000);
+
+  it('with a token: every interface by default, and the banner prints that address', async () => {
+    const r = await start({ CHANNELSYNC_TOKEN: TOKEN });
+    expect(r.out).toMatch(/listening on 0\.0\.0\.0:\d+ \(every network interface\)/);
+    expect(r.out).not.toContain('No API token exists');
+  }, 120_000);
 });

@@ -100,7 +100,26 @@ describe('the channelsync CLI (pglite hub)', () => {
     const allowed = await cli('connections', 'list', '--url', hub.url, '--token', token);
     expect(allowed.code, allowed.err).toBe(0);
     expect(allowed.out).toContain('Webshop');
-  });
+
+    // list shows names and dates, never a secret; revoke takes a name or an id and works at once.
+    const second = (await cli('token', 'create', '--name', 'deploy', '--url', hub.url, '--token', token)).out.trim();
+    const listed = await cli('token', 'list', '--url', hub.url, '--token', token);
+    expect(listed.code, listed.err).toBe(0);
+    expect(listed.out).toMatch(/^[0-9a-f-]{36}\s+ci\s+created \S+\s+last used \d{4}-/m);
+    expect(listed.out).toMatch(/^[0-9a-f-]{36}\s+deploy\s+created \S+\s+last used never$/m);
+    expect(listed.out).not.toContain(token);
+    expect(listed.out).not.toContain(second);
+    const revoked = await cli('token', 'revoke', 'ci', '--url', hub.url, '--token', second);
+    expect(revoked.code, revoked.err).toBe(0);
+    expect(revoked.out).toMatch(/^Revoked ci \([0-9a-f-]{36}\)\.$/m);
+    expect((await cli('connections', 'list', '--url', hub.url, '--token', token)).code).toBe(1);
+    // The last token stays: without it the hub would be open again.
+    const last = await cli('token', 'revoke', 'deploy', '--url', hub.url, '--token', second);
+    expect(last.code).toBe(1);
+    expect(last.err).toContain('last API token');
+    const unknown = await cli('token', 'revoke', 'nope', '--url', hub.url, '--token', second);
+    expect(unknown.err).toContain('No token "nope"');
+  }, 240_000);
 });
 
 /** `npm run demo`: the hub plus two reference storefronts, connected; started again on the same data, nothing doubles. */
