@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { getConnectorDefinition, connectorKinds } from '../connectors/registry.js';
-import { ConnectionSettings, mergeSettings } from '../model/settings.js';
+import { ConnectionSettings, mergeSettings, parseStoredSettings } from '../model/settings.js';
+import { inputTextProblem } from '../model/limits.js';
 import { ApiError } from '../http/errors.js';
 import { unplannedCount } from './unplanned.js';
 import { reachOf } from '../connectors/reach.js';
@@ -152,6 +153,12 @@ async function checkReach(hub: Hub, kind: string, config: Record<string, unknown
   if (found) throw ApiError.badRequest(`config.${found.field}: ${found.message}`, `config.${found.field}`);
 }
 
+/** Texts too long or holding control characters (NUL) are a 400 naming the field, before anything parses them. */
+function checkInputText(input: Record<string, unknown>): void {
+  const problem = inputTextProblem(input, '');
+  if (problem) throw ApiError.badRequest(problem.message, problem.field);
+}
+
 function validateSettings(input: unknown): ConnectionSettings {
   const parsed = ConnectionSettings.safeParse(input ?? {});
   if (!parsed.success) throw zodToApiError(parsed.error, 'settings');
@@ -197,12 +204,13 @@ export function loadRow(hub: Hub, row: ConnectionRow): LoadedConnection {
   return {
     id: row.id, name: row.name, kind: row.kind, paused: row.paused, clocks: row.clocks,
     config: { ...row.config, ...secret },
-    settings: ConnectionSettings.parse(row.settings ?? {}),
+    settings: parseStoredSettings(row.settings),
   };
 }
 
 export async function createConnection(hub: Hub, input: { name?: unknown; kind?: unknown; config?: unknown; settings?: unknown }) {
   if (typeof input.name !== 'string' || input.name.trim() === '') throw ApiError.badRequest('name: required, a non-empty string', 'name');
+  checkInputText({ name: input.name, config: input.config, settings: input.settings });
   if (typeof input.kind !== 'string') throw ApiError.badRequest(`kind: required, one of ${connectorKinds().join(', ')}`, 'kind');
   const def = getConnectorDefinition(input.kind);
   const given = def && typeof input.config === 'object' && input.config !== null && !Array.isArray(input.config)
@@ -243,6 +251,7 @@ export async function updateConnection(hub: Hub, id: string, patch: { name?: unk
   if (patch.name !== undefined && (typeof patch.name !== 'string' || patch.name.trim() === '')) {
     throw ApiError.badRequest('name: must be a non-empty string', 'name');
   }
+  checkInputText({ name: patch.name, config: patch.config, settings: patch.settings });
   if (patch.config !== undefined && (typeof patch.config !== 'object' || patch.config === null)) {
     throw ApiError.badRequest('config: must be an object', 'config');
   }

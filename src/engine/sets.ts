@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { ApiError } from '../http/errors.js';
 import { DEFAULT_THRESHOLDS, Thresholds } from '../model/settings.js';
+import { QUERY_MAX, quoted } from '../model/limits.js';
 import { absorbsProducts, owedOn } from './unplanned.js';
 
 /**
@@ -385,7 +386,18 @@ class Matcher {
   furthest = -1;
   failures: Failure[] = [];
 
-  constructor(private readonly conns: ConnectionRow[]) {}
+  /** Connection ids by name (spaces folded, lower case) and by kind: computed once, looked up for every span tried. */
+  private readonly byName = new Map<string, string[]>();
+
+  constructor(private readonly conns: ConnectionRow[]) {
+    for (const c of conns) {
+      for (const key of new Set([c.name.trim().replace(/\s+/g, ' ').toLowerCase(), c.kind.toLowerCase()])) {
+        const ids = this.byName.get(key);
+        if (ids) ids.push(c.id);
+        else this.byName.set(key, [c.id]);
+      }
+    }
+  }
 
   note(pos: number, f: Failure) {
     if (pos > this.furthest) {
@@ -451,9 +463,7 @@ class Matcher {
   }
 
   resolve(text: string): string[] {
-    const n = text.toLowerCase();
-    return this.conns.filter((c) => c.name.trim().replace(/\s+/g, ' ').toLowerCase() === n || c.kind.toLowerCase() === n)
-      .map((c) => c.id);
+    return this.byName.get(text.toLowerCase()) ?? [];
   }
 }
 
@@ -486,7 +496,8 @@ export interface CompileOptions {
  * await hub.db.rows(sql`select r.id from record_facts r where r.entity = 'product' and (${where})`);
  */
 export async function compileSet(hub: Hub, entity: SetEntity, q: string, opts: CompileOptions = {}): Promise<SQL> {
-  if (q.length > 2000) throw ApiError.badRequest('q: longer than 2000 characters', 'q');
+  if (q.length > QUERY_MAX) throw ApiError.badRequest(`q: at most ${QUERY_MAX} characters (got ${q.length})`, 'q');
+  if (CONTROL.test(q)) throw ApiError.badRequest('q: must not hold control characters (such as NUL)', 'q');
   const parts = splitSets(q);
   if (parts.length === 0) return sql`true`;
   const conns = await hub.db.rows<ConnectionRow>(sql`select id, name, kind, settings from connections order by created_at, id`);
@@ -530,7 +541,7 @@ function explain(m: Matcher, conns: ConnectionRow[], entity: SetEntity, part: st
   const pos = m.furthest;
   if (pos >= toks.length) {
     const sets = [...new Set(m.failures.map((f) => f.def.set))].slice(0, 3);
-    return `q: "${part}" is not complete; did you mean ${sets.map((s) => `"${s}"`).join(' or ')}?`;
+    return `q: ${quoted(part)} is not complete; did you mean ${sets.map((s) => `"${s}"`).join(' or ')}?`;
   }
   const word = toks[pos];
   const candidates = new Map<string, SetDef>();
@@ -538,11 +549,7 @@ function explain(m: Matcher, conns: ConnectionRow[], entity: SetEntity, part: st
     if (f.el?.kind === 'word') for (const w of f.el.words) candidates.set(w, f.def);
     if (f.el?.kind === 'slot' && f.el.slot === 'field') for (const k of Object.keys(FIELDS)) candidates.set(k, f.def);
   }
-  let best: { word: string; d: number } | null = null;
-  for (const w of candidates.keys()) {
-    const d = distance(word.lower, w.toLowerCase());
-    if (!best || d < best.d) best = { word: w, d };
-  }
+  const best = closest(word.lower, [...candidates.keys()]);
   const close = best && best.d <= Math.max(1, Math.floor(best.word.length / 3));
   const connProblem = m.failures.filter((f) => f.problem?.slot === 'conn')
     .sort((a, b) => a.problem!.text.length - b.problem!.text.length)[0];
@@ -550,20 +557,48 @@ function explain(m: Matcher, conns: ConnectionRow[], entity: SetEntity, part: st
     const { text, from, to } = connProblem.problem!;
     const names = conns.map((c) => c.name);
     const kinds = [...new Set(conns.map((c) => c.kind))];
-    const nearest = [...names, ...kinds].sort((a, b) => distance(text.toLowerCase(), a.toLowerCase()) - distance(text.toLowerCase(), b.toLowerCase()))[0];
-    const fix = nearest ? `; did you mean "${[...toks.slice(0, from).map(shown), quoteIfNeeded(nearest), ...toks.slice(to).map(shown)].join(' ')}"?` : '';
+    const nearest = closest(text, [...names, ...kinds])?.word;
+    const fixed = nearest ? [...toks.slice(0, from).map(shown), quoteIfNeeded(nearest), ...toks.slice(to).map(shown)].join(' ') : '';
+    const fix = nearest ? `; did you mean ${quoted(fixed, 160)}?` : '';
+    const listed = names.slice(0, LISTED_NAMES).map((n) => quoted(n)).join(', ') + (names.length > LISTED_NAMES ? ` and ${names.length - LISTED_NAMES} more` : '');
     const known = conns.length === 0 ? ' There are no connections yet.'
-      : ` Connections: ${names.map((n) => `"${n}"`).join(', ')}; kinds: ${kinds.join(', ')}.`;
-    return `q: no connection or connector kind is named "${text}" (in "${part}")${fix}${known}`;
+      : ` Connections: ${listed}; kinds: ${kinds.join(', ')}.`;
+    return `q: no connection or connector kind is named ${quoted(text)} (in ${quoted(part)})${fix}${known}`;
   }
   if (close && best) {
     const fixed = toks.map((t, i) => (i === pos ? best!.word : shown(t))).join(' ');
-    return `q: "${word.text}" is not understood in "${part}"; did you mean "${fixed}"? (the set "${candidates.get(best.word)!.set}")`;
+    return `q: ${quoted(word.text)} is not understood in ${quoted(part)}; did you mean ${quoted(fixed, 160)}? (the set "${candidates.get(best.word)!.set}")`;
   }
-  const nearest = SETS.filter((d) => d.entities.includes(entity))
-    .map((d) => ({ d, score: Math.min(distance(part.toLowerCase(), d.example.toLowerCase()), distance(part.toLowerCase(), d.set.toLowerCase())) }))
-    .sort((a, b) => a.score - b.score)[0].d;
-  return `q: "${word.text}" is not understood in "${part}"; the closest set is "${nearest.set}" (for example: ${nearest.example}). GET /api/sets lists them all`;
+  const sets = SETS.filter((d) => d.entities.includes(entity));
+  const byText = new Map<string, SetDef>();
+  for (const d of sets) for (const t of [d.example, d.set]) byText.set(t, byText.get(t) ?? d);
+  const nearest = byText.get(closest(part, [...byText.keys()])!.word)!;
+  return `q: ${quoted(word.text)} is not understood in ${quoted(part)}; the closest set is "${nearest.set}" (for example: ${nearest.example}). GET /api/sets lists them all`;
+}
+
+/** Connections named in a 400 about an unknown connection; the rest are counted. */
+const LISTED_NAMES = 20;
+/** Characters of each side a suggestion compares: enough to tell names apart, and a bounded cost whatever was typed or stored. */
+const SUGGEST_MAX = 64;
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** What of a text "did you mean" compares: its start, in lower case. */
+export function suggestionInput(s: string): string {
+  return s.slice(0, SUGGEST_MAX).toLowerCase();
+}
+
+/**
+ * The candidate closest to `text` and its distance: each distance computed once, on
+ * bounded input, and given up as soon as it cannot beat the best so far.
+ */
+function closest(text: string, candidates: string[]): { word: string; d: number } | null {
+  const a = suggestionInput(text);
+  let best: { word: string; d: number } | null = null;
+  for (const w of candidates) {
+    const d = distance(a, suggestionInput(w), best ? best.d - 1 : Infinity);
+    if (!best || d < best.d) best = { word: w, d };
+  }
+  return best;
 }
 
 const shown = (t: Token) => (t.quoted ? `"${t.text}"` : t.text);
@@ -572,15 +607,20 @@ function quoteIfNeeded(s: string): string {
   return /\s/.test(s) ? `"${s}"` : s;
 }
 
-/** Levenshtein distance. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+/** Levenshtein distance; once it is sure to exceed `cap`, it stops and answers cap + 1. */
+function distance(a: string, b: string, cap = Infinity): number {
+  if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  let prev = new Uint32Array(b.length + 1).map((_, i) => i);
+  let cur = new Uint32Array(b.length + 1);
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
+    cur[0] = i;
+    let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (cur[j] < rowMin) rowMin = cur[j];
     }
-    prev = cur;
+    if (rowMin > cap) return cap + 1;
+    [prev, cur] = [cur, prev];
   }
   return prev[b.length];
 }

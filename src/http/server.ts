@@ -5,6 +5,7 @@ import type { JobQueue, JobView } from '../jobs/queue.js';
 import { ApiError } from './errors.js';
 import { Auth } from './auth.js';
 import { installAccess } from './access.js';
+import { refuseControlCharacters } from '../engine/input-guard.js';
 import { obj } from './schemas.js';
 import { connectionRoutes } from './routes/connections.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -74,6 +75,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const auth = new Auth(hub, opts.adminToken, opts.openWhenNoToken ?? false);
   app.decorate('auth', auth);
   installAccess(app, auth, opts.hostnames ?? []);
+  app.addHook('preValidation', async (req) => refuseControlCharacters(req));
   // A bodiless POST may say it is JSON (the panel and the CLI do): an empty JSON body is no body.
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');

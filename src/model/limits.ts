@@ -42,3 +42,51 @@ export const requestLimits = {
   retryBaseMs: () => wholeIn('retryBaseMs', RANGES.retryBaseMs),
   maxPages: () => wholeIn('maxPages', RANGES.maxPages),
 };
+
+/** Longest connection name (and the name of a mapping group or an API token). */
+export const NAME_MAX = 200;
+/** Longest set expression (a search, a mapping group's `select`). */
+export const QUERY_MAX = 2000;
+/** Longest text of a settings or configuration field, by its key; others: TEXT_MAX. */
+const TEXT_MAX_BY_KEY: Record<string, number> = { name: NAME_MAX, select: QUERY_MAX, title: 2000, description: 20_000 };
+const TEXT_MAX = 2000;
+/** Longest key of a table in the settings (a translation, a currency rate). */
+const KEY_MAX = NAME_MAX;
+/** Control characters other than tab and line breaks: never meaningful in what the API takes, and NUL is refused by the database. */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** How a value the API was given may be quoted back in an answer: at most 80 characters. */
+export function quoted(value: string, max = 80): string {
+  const s = value.replace(/[\u0000-\u001F\u007F]+/g, ' ');
+  return JSON.stringify(s.length > max ? `${s.slice(0, max - 1)}…` : s);
+}
+
+/**
+ * The first text of an API input that is too long or holds a control character (NUL
+ * first of all), as the field it is in (`settings.groups.0.name`) and a short message;
+ * null when every text is fine. Numbers and the rest are the schemas' business.
+ */
+export function inputTextProblem(value: unknown, path: string): { field: string; message: string } | null {
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, where: string, key: string): { field: string; message: string } | null => {
+    if (typeof v === 'string') {
+      if (CONTROL.test(v)) return { field: where, message: `${where}: must not hold control characters (such as NUL)` };
+      const max = TEXT_MAX_BY_KEY[key] ?? TEXT_MAX;
+      if (v.length > max) return { field: where, message: `${where}: at most ${max} characters (got ${v.length})` };
+      return null;
+    }
+    if (typeof v !== 'object' || v === null || seen.has(v)) return null;
+    seen.add(v);
+    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i), x]) : Object.entries(v);
+    for (const [k, x] of entries) {
+      if (!Array.isArray(v)) {
+        if (CONTROL.test(k)) return { field: where, message: `${where}: a key must not hold control characters (such as NUL)` };
+        if (k.length > KEY_MAX) return { field: where, message: `${where}: a key of at most ${KEY_MAX} characters (got ${k.length})` };
+      }
+      const found = walk(x, where ? `${where}.${k}` : k, Array.isArray(v) ? key : k);
+      if (found) return found;
+    }
+    return null;
+  };
+  return walk(value, path, path.split('.').pop() ?? path);
+}

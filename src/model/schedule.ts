@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quoted } from './limits.js';
 
 /**
  * The scheduled jobs of a connection: `orders` (fetch and send orders), `stock`
@@ -29,9 +30,9 @@ const DURATION_HELP = 'write a number and a unit (s, m, h, d), e.g. 30s, 5m, 8h 
 
 const Duration = z.string({ error: `must be a string: ${DURATION_HELP}` }).superRefine((v, ctx) => {
   const ms = parseDuration(v);
-  if (ms === null) ctx.addIssue({ code: 'custom', message: `"${v}" is not an interval: ${DURATION_HELP}` });
-  else if (ms < 1000) ctx.addIssue({ code: 'custom', message: `"${v}" is too short: the shortest interval is 1s` });
-  else if (ms > MAX_INTERVAL_MS) ctx.addIssue({ code: 'custom', message: `"${v}" is too long: the longest interval is 31d` });
+  if (ms === null) ctx.addIssue({ code: 'custom', message: `${quoted(v)} is not an interval: ${DURATION_HELP}` });
+  else if (ms < 1000) ctx.addIssue({ code: 'custom', message: `${quoted(v)} is too short: the shortest interval is 1s` });
+  else if (ms > MAX_INTERVAL_MS) ctx.addIssue({ code: 'custom', message: `${quoted(v)} is too long: the longest interval is 31d` });
 });
 
 /** A parsed five-field cron expression: the allowed values of each field. */
@@ -70,7 +71,7 @@ export function parseCron(expr: string): { ok: true; cron: Cron } | { ok: false;
   const text = MACROS[expr.trim().toLowerCase()] ?? expr.trim();
   const parts = text.split(/\s+/);
   if (parts.length !== 5) {
-    return { ok: false, message: `"${expr}" has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron expression has 5: minute hour day-of-month month day-of-week, e.g. "*/15 * * * *"` };
+    return { ok: false, message: `${quoted(expr)} has ${parts.length} field${parts.length === 1 ? '' : 's'}; a cron expression has 5: minute hour day-of-month month day-of-week, e.g. "*/15 * * * *"` };
   }
   const sets: Set<number>[] = [];
   for (let i = 0; i < 5; i++) {
@@ -78,7 +79,7 @@ export function parseCron(expr: string): { ok: true; cron: Cron } | { ok: false;
     const set = new Set<number>();
     for (const item of parts[i].toLowerCase().split(',')) {
       const m = item.match(/^(\*|[a-z0-9]+(?:-[a-z0-9]+)?)(?:\/(\d+))?$/);
-      if (!m) return { ok: false, message: `the ${f.name} field "${parts[i]}" of "${expr}" is not valid` };
+      if (!m) return { ok: false, message: `the ${f.name} field ${quoted(parts[i])} of ${quoted(expr)} is not valid` };
       const value = (v: string): number | null => {
         if (/^\d+$/.test(v)) return Number(v);
         const names = 'names' in f ? f.names : undefined;
@@ -91,13 +92,13 @@ export function parseCron(expr: string): { ok: true; cron: Cron } | { ok: false;
         const [a, b] = m[1].split('-');
         const va = value(a);
         const vb = b === undefined ? (m[2] ? f.max : va) : value(b);
-        if (va === null || vb === null) return { ok: false, message: `the ${f.name} field "${parts[i]}" of "${expr}" has an unknown value` };
+        if (va === null || vb === null) return { ok: false, message: `the ${f.name} field ${quoted(parts[i])} of ${quoted(expr)} has an unknown value` };
         lo = va;
         hi = vb;
       }
       const step = m[2] ? Number(m[2]) : 1;
       if (lo < f.min || hi > f.max || lo > hi || step < 1) {
-        return { ok: false, message: `the ${f.name} field "${parts[i]}" of "${expr}" is out of range (${f.min}-${f.max})` };
+        return { ok: false, message: `the ${f.name} field ${quoted(parts[i])} of ${quoted(expr)} is out of range (${f.min}-${f.max})` };
       }
       for (let v = lo; v <= hi; v += step) set.add(i === 4 && v === 7 ? 0 : v);
     }
@@ -122,7 +123,7 @@ const TimeZone = z.string().superRefine((v, ctx) => {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: v });
   } catch {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a time zone: use an IANA name such as UTC or Europe/Amsterdam` });
+    ctx.addIssue({ code: 'custom', message: `${quoted(v)} is not a time zone: use an IANA name such as UTC or Europe/Amsterdam` });
   }
 });
 

@@ -61,6 +61,32 @@ export const ConnectionSettings = z.object({
 });
 export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
 
+/**
+ * Settings as stored: parsed as ConnectionSettings, with a number stored before its
+ * range existed (a margin of 5000 %, say) brought to the nearest end of its range, so
+ * such a connection keeps working; the next change of its settings must be in range.
+ */
+export function parseStoredSettings(raw: unknown): ConnectionSettings {
+  let value: unknown = raw ?? {};
+  for (let pass = 0; pass < 5; pass++) {
+    const parsed = ConnectionSettings.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const clamps = parsed.error.issues.flatMap((i) => {
+      const bound = i.code === 'too_big' ? (i as { maximum?: unknown }).maximum : i.code === 'too_small' ? (i as { minimum?: unknown }).minimum : undefined;
+      return typeof bound === 'number' && i.path.length > 0 ? [{ path: i.path, bound }] : [];
+    });
+    if (clamps.length === 0) break;
+    value = structuredClone(value);
+    for (const { path, bound } of clamps) {
+      let at = value as Record<PropertyKey, unknown>;
+      for (const k of path.slice(0, -1)) at = at[k as PropertyKey] as Record<PropertyKey, unknown>;
+      const last = path[path.length - 1] as PropertyKey;
+      if (typeof at[last] === 'number') at[last] = Number.isInteger(at[last]) ? Math.trunc(bound) : bound;
+    }
+  }
+  return ConnectionSettings.parse(value);
+}
+
 export function fieldMode(settings: ConnectionSettings, field: SettingsField | OrderSettingsField): { detect: boolean; write: boolean } {
   const m = settings.fields[field];
   return { detect: m?.detect ?? true, write: m?.write ?? true };
