@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'drizzle-orm';
 import { DATABASES, startTestHub, type TestHub } from './helpers/hub.js';
 import { allProducts, connectShop } from './helpers/shops.js';
 import { startStorefront, type Storefront, type StoreProduct } from '../src/storefront/server.js';
@@ -47,6 +48,17 @@ describe.each(DATABASES)('numbers in settings and configurations (%s)', (kind) =
     expect(res.body.error.field).toBe(field);
     expect(res.body.error.message).toContain(field);
     expect(res.body.error.message).toMatch(range);
+  });
+
+  it('settings stored before the ranges existed are brought into range, and the connection keeps working', async () => {
+    const created = await post({ price: { marginPercent: 10 } });
+    expect(created.status).toBe(201);
+    const db = hub.running.hub.db;
+    await db.rows(sql`update connections set settings = jsonb_set(jsonb_set(settings, '{price,marginPercent}', '5000'), '{price,add}', '-1000000000')
+      where id = ${created.body.id}`);
+    const got = await hub.api('GET', `/api/connections/${created.body.id}`);
+    expect(got.status).toBe(200);
+    expect(got.body.settings.price).toMatchObject({ marginPercent: 1000, add: -1_000_000 });
   });
 
   it('never writes a price below zero: those listings get an issue, the rest of the send goes on', async () => {
