@@ -242,7 +242,7 @@ describe.each(DATABASES)('a hub without a token (%s)', (kind) => {
   it('listens on loopback only, and says where', () => {
     expect(hub.running.open).toBe(true);
     expect(hub.running.listening).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(hub.running.app!.addresses().map((a) => a.address)).toEqual(['127.0.0.1']);
+    expect(hub.running.app!.addresses().map((a) => (typeof a === 'string' ? a : a.address))).toEqual(['127.0.0.1']);
   });
 
   it('refuses what another site\'s page can send without asking first', async () => {
@@ -289,6 +289,16 @@ describe.each(DATABASES)('a hub without a token (%s)', (kind) => {
         expect([label, action, res.status]).toEqual([label, action, 200]);
       }
     }
+  });
+
+  it('answers nothing relayed by a proxy: an open hub is for this machine only', async () => {
+    for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip', 'x-forwarded-host']) {
+      const res = await raw(hub.url, '/api/connections', { headers: { [header]: header === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' } });
+      expect([header, res.status]).toEqual([header, 401]);
+      expect(res.body).not.toContain(KEY);
+      expect(JSON.parse(res.body).error.message).toContain('proxy');
+    }
+    expect((await raw(hub.url, '/api/health', { headers: { 'x-forwarded-for': '203.0.113.9' } })).status).toBe(200);
   });
 
   it('answers only to its own names: DNS rebinding gets 421, platforms are not affected', async () => {

@@ -32,6 +32,7 @@ declare module 'fastify' {
 
 const LOOPBACK_NAMES = ['localhost'];
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip'];
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -124,6 +125,14 @@ export function installAccess(app: FastifyInstance, auth: Auth, hostnames: strin
       throw new ApiError('CS_UNAUTHORIZED');
     }
     req.tokenId = verdict.tokenId;
+    // An open hub answers this machine only; a proxy here in front of it would hand it to the network.
+    if (verdict.open) {
+      const relayed = PROXY_HEADERS.find((h) => req.headers[h] !== undefined);
+      if (relayed) {
+        throw new ApiError('CS_UNAUTHORIZED', `This hub has no API token, so it answers requests made on this machine only; this one was relayed by a proxy (${relayed}). `
+          + 'Create a token (channelsync token create, on this machine) or set CHANNELSYNC_TOKEN');
+      }
+    }
     // A bearer token cannot be attached by another site's page without the browser asking the hub
     // first (CORS preflight, which the hub never grants). An open hub has no such proof: there a
     // state-changing request must not come from another page, and must be JSON (which a page
