@@ -87,6 +87,33 @@ describe.each(DATABASES)('a lease whose owner looks dead here (%s)', (kind) => {
   });
 });
 
+describe.each(DATABASES)('a queued job whose message a killed process had taken (%s)', (kind) => {
+  let hub: TestHub;
+  let shop: Storefront;
+  beforeAll(async () => {
+    hub = await startTestHub(kind, { schedule: false });
+    shop = await startStorefront({ key: 'orphan-shop-12345', products: 5 });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await shop?.close();
+  });
+
+  it('is sent again and runs once', async () => {
+    const S = await connectShop(hub, 'Source', shop);
+    const rows = <R>(q: ReturnType<typeof sql>) => hub.running.hub.db.rows<R>(q);
+    // Queued a minute ago; its message was taken (active) by a process killed before it marked the job running.
+    const [job] = await rows<{ id: string }>(sql`insert into jobs (type, connection_id, state, queued_at)
+      values ('fetch', ${S.id}, 'queued', now() - interval '1 minute') returning id`);
+    await rows(sql`insert into pgboss.job (name, data, state, started_on, created_on)
+      values ('channelsync-jobs', ${JSON.stringify({ jobId: job.id })}::jsonb, 'active', now() - interval '1 minute', now() - interval '1 minute')`);
+    await hub.running.queue.reap();
+    const done = await hub.waitJob(job.id, 20_000);
+    expect(done).toMatchObject({ state: 'completed', attempts: 1 });
+    expect(done.summary.fetch.scanned).toBe(5);
+  });
+});
+
 /**
  * Two hubs in one OS process share a PostgreSQL database: the same host name and the
  * same pid, two live processes as far as leases go. Neither takes the other's running job.

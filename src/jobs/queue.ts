@@ -197,9 +197,13 @@ export class JobQueue {
       }
     }
     if (out.requeued.length + out.failed.length > 0) this.hub.log.warn(out, 'jobs of stopped processes taken back');
+    // Orphans: no message waiting, and none taken lately (a message taken by a process killed before it
+    // marked the job running stays active in pg-boss for hours, while the job waits as queued).
     const orphans = await db.rows<{ id: string }>(sql`select j.id from jobs j
       where j.state = 'queued' and j.queued_at < now() - make_interval(secs => ${ORPHAN_AFTER_SECONDS})
-        and not exists (select 1 from pgboss.job b where b.name = ${QUEUE} and b.state < 'completed' and b.data->>'jobId' = j.id::text)`);
+        and not exists (select 1 from pgboss.job b where b.name = ${QUEUE} and b.data->>'jobId' = j.id::text
+          and (b.state in ('created', 'retry')
+            or (b.state = 'active' and b.started_on > now() - make_interval(secs => ${ORPHAN_AFTER_SECONDS}))))`);
     for (const o of orphans) await this.send(o.id);
     return out;
   }
