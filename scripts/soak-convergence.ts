@@ -12,8 +12,8 @@ import type { DbKind } from '../test/helpers/hub.js';
 process.env.CHANNELSYNC_ALLOW_PRIVATE_TARGETS = '1';
 
 function parse(argv: string[]) {
-  const out: { seeds: number; from: number; seed: number | null; db: DbKind[]; steps: number; checkEvery: number; kills: boolean; marketEdits: boolean; marketStock: boolean; verbose: boolean } = {
-    seeds: 20, from: 1, seed: null, db: ['pglite', 'postgres'], steps: 36, checkEvery: 12, kills: true, marketEdits: true, marketStock: false, verbose: false,
+  const out: { seeds: number; from: number; seed: number | null; db: DbKind[]; steps: number; checkEvery: number; kills: boolean; killQueued: boolean; marketEdits: boolean; marketStock: boolean; verbose: boolean } = {
+    seeds: 20, from: 1, seed: null, db: ['pglite', 'postgres'], steps: 36, checkEvery: 12, kills: true, killQueued: true, marketEdits: true, marketStock: false, verbose: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -32,11 +32,12 @@ function parse(argv: string[]) {
     } else if (a === '--steps') out.steps = Number(value());
     else if (a === '--check-every') out.checkEvery = Number(value());
     else if (a === '--no-kills') out.kills = false;
+    else if (a === '--no-kill-queued') out.killQueued = false;
     else if (a === '--no-market-edits') out.marketEdits = false;
     else if (a === '--market-stock') out.marketStock = true;
     else if (a === '--verbose' || a === '-v') out.verbose = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: soak-convergence [--seeds N] [--from S] [--seed S] [--db pglite|postgres|both] [--steps N] [--check-every N] [--no-kills] [--no-market-edits] [--market-stock] [--verbose]');
+      console.log('usage: soak-convergence [--seeds N] [--from S] [--seed S] [--db pglite|postgres|both] [--steps N] [--check-every N] [--no-kills] [--no-kill-queued] [--no-market-edits] [--market-stock] [--verbose]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -53,7 +54,7 @@ export async function soakConvergence(argv: string[]): Promise<number> {
   const started = Date.now();
   for (const seed of seeds) {
     for (const db of o.db) {
-      const r = await runSeed(seed, { db, steps: o.steps, checkEvery: o.checkEvery, kills: o.kills, marketEdits: o.marketEdits, marketStock: o.marketStock, ...(verbose ? { onLog: (l) => console.log(`  ${l}`) } : {}) });
+      const r = await runSeed(seed, { db, steps: o.steps, checkEvery: o.checkEvery, kills: o.kills, killQueued: o.killQueued, marketEdits: o.marketEdits, marketStock: o.marketStock, ...(verbose ? { onLog: (l) => console.log(`  ${l}`) } : {}) });
       if (r.ok) console.log(describeResult(r));
       else {
         console.log(describeResult(r));

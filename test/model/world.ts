@@ -34,7 +34,7 @@ process.env.CHANNELSYNC_ALLOW_PRIVATE_TARGETS = '1';
 export function replayCommand(seed: number, opts: RunOptions): string {
   return `npm run soak:convergence -- --seed ${seed} --db ${opts.db} --steps ${opts.steps ?? DEFAULT_STEPS}`
     + `${opts.checkEvery && opts.checkEvery !== DEFAULT_CHECK_EVERY ? ` --check-every ${opts.checkEvery}` : ''}`
-    + `${opts.kills === false ? ' --no-kills' : ''}${opts.marketEdits === false ? ' --no-market-edits' : ''}${opts.marketStock ? ' --market-stock' : ''}`;
+    + `${opts.kills === false ? ' --no-kills' : ''}${opts.killQueued === false ? ' --no-kill-queued' : ''}${opts.marketEdits === false ? ' --no-market-edits' : ''}${opts.marketStock ? ' --market-stock' : ''}`;
 }
 
 const DEFAULT_STEPS = 36;
@@ -48,6 +48,11 @@ export interface RunOptions {
   checkEvery?: number;
   /** Hub kill -9 and restart allowed (default true). */
   kills?: boolean;
+  /**
+   * A kill may land while a job just asked for is still queued (default true). false: the kill
+   * first waits (at most 5 s) until every job in flight has started, so it cuts jobs mid-run only.
+   */
+  killQueued?: boolean;
   /** Merchant edits on the marketplaces' side (descriptions) as well as on W (default true). */
   marketEdits?: boolean;
   /** Marketplaces take a sale off their own stock, as real ones do (default false: the hub's hold does it). */
@@ -669,6 +674,13 @@ export async function runSeed(seed: number, opts: RunOptions): Promise<RunResult
         }
         case 'kill': {
           kills++;
+          if (opts.killQueued === false) {
+            for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+              const states = await Promise.all(tracked.map((t) => host.api('GET', `/api/jobs/${t.jobId}`).then((r) => r.body?.state, () => null)));
+              if (!states.includes('queued')) break;
+              await new Promise((r) => setTimeout(r, 25));
+            }
+          }
           const running = tracked.length;
           await host.kill();
           tracked.length = 0;
