@@ -80,7 +80,7 @@ export function TokensModal({ onClose }: { onClose: () => void }) {
                 <td className="tokens-actions">
                   {confirming === t.id ? (
                     <>
-                      <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void revoke(t)}>Revoke "{t.name}"</button>
+                      <button type="button" className="btn btn-danger" disabled={busy} onClick={() => void revoke(t)} aria-label={`Revoke ${t.name} now`}>Revoke now</button>
                       <button type="button" className="btn" onClick={() => setConfirming(null)}>Keep</button>
                     </>
                   ) : <button type="button" className="btn" onClick={() => setConfirming(t.id)}>Revoke…</button>}
