@@ -258,6 +258,8 @@ describe.each(DATABASES)('a hub without a token (%s)', (kind) => {
       ['bodiless, cross-site fetch', { 'sec-fetch-site': 'cross-site' }, undefined, 403],
       ['bodiless, same-site fetch (another port)', { 'sec-fetch-site': 'same-site' }, undefined, 403],
       ['JSON from another origin', { ...json, origin: 'http://localhost:3000' }, '{}', 403],
+      ['JSON from another port of this machine', { ...json, origin: 'http://127.0.0.1:1' }, '{}', 403],
+      ['JSON from the same name over https, default port', { ...json, origin: `https://${new URL(hub.url).hostname}` }, '{}', 403],
       ['text/plain from origin null', { 'content-type': 'text/plain', origin: 'null' }, 'x', 403],
     ];
     for (const [label, headers, body, status] of refused) {
@@ -281,6 +283,8 @@ describe.each(DATABASES)('a hub without a token (%s)', (kind) => {
       ['JSON body', json, '{}'],
       ['JSON; charset', { 'content-type': 'application/json; charset=utf-8' }, '{}'],
       ['same origin', { ...json, origin: `http://${own}`, 'sec-fetch-site': 'same-origin' }, '{}'],
+      ['same origin by a configured name, default port', { ...json, host: 'hub.example.com', origin: 'http://hub.example.com' }, '{}'],
+      ['same origin by a configured name, explicit default port', { ...json, host: 'hub.example.com:443', origin: 'https://hub.example.com' }, '{}'],
       ['bodiless, no type, not from a page (curl, scripts)', {}, undefined],
     ];
     for (const [label, headers, body] of accepted) {

@@ -73,15 +73,18 @@ function crossSite(req: FastifyRequest, names: string[]): string | null {
   if (site === 'cross-site' || site === 'same-site') return `Sec-Fetch-Site: ${site}`;
   const origin = req.headers.origin;
   if (origin === undefined) return null;
-  let host: string;
+  let from: URL;
   try {
-    host = new URL(origin).host;
+    from = new URL(origin);
   } catch {
     return `Origin: ${origin}`; // "null" (a sandboxed page, a redirect) or garbage
   }
   const own = req.headers.host;
-  if (own && hostName(host) === hostName(own) && host === own.toLowerCase()) return null;
-  if (!own && hostAllowed(host, names)) return null;
+  if (own === undefined) return hostAllowed(from.host, names) ? null : `Origin: ${origin}`;
+  // The same name and port as the Host the request was sent to (a missing port is the scheme's).
+  const defaultPort = from.protocol === 'https:' ? '443' : '80';
+  const ownPort = /:(\d+)$/.exec(own.trim())?.[1] ?? defaultPort;
+  if (hostName(from.host) === hostName(own) && (from.port || defaultPort) === ownPort) return null;
   return `Origin: ${origin}`;
 }
 
