@@ -107,7 +107,7 @@ describe.each(DATABASES)('maintenance: the integrity job and the reaper (%s)', (
     const [seen] = await hub.running.hub.db.rows<{ state: string; lease_owner: string | null; leased: boolean }>(sql`
       select state, lease_owner, lease_expires_at > now() as leased from jobs where id = ${res.body.jobId}`);
     // On a small hub the fix may be over already: a running one must be leased, by this process.
-    if (seen.state === 'running') expect(seen).toMatchObject({ lease_owner: expect.stringContaining(`/${hub.running.hub.owner}`), leased: true });
+    if (seen.state === 'running') expect(seen).toMatchObject({ lease_owner: hub.running.hub.owner, leased: true });
     else expect(seen).toMatchObject({ state: 'completed', lease_owner: null });
     // The reaper leaves a leased fix alone.
     expect((await hub.running.queue.reap()).failed).not.toContain(res.body.jobId);
