@@ -67,4 +67,18 @@ describe.each(DATABASES)('a product with text the database refuses (%s)', (kind)
     expect(again.state).toBe('completed');
     expect(again.summary.fetch.created).toBe(0);
   }, 120_000);
+
+  it('a write answered with such text is stored cleaned; the send completes', async () => {
+    const target = products[5];
+    const record = (await allProducts(hub)).find((p) => p.sku === target.sku)!;
+    // The store's copy gets a NUL behind the hub's back; its answer to the next update carries it.
+    shop.products.get(target._id)!.title = `Evil\u0000${target.title}`;
+    const edited = await hub.api('PATCH', `/api/products/${record.id}`, { brand: 'Renamed brand' });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    const sent = await hub.run('send', conn.id);
+    expect(sent.error).toBeNull();
+    expect(sent.state).toBe('completed');
+    expect(sent.summary.send.updated).toBe(1);
+    expect(shop.products.get(target._id)!.brand).toBe('Renamed brand');
+  }, 60_000);
 });

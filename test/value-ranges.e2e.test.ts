@@ -61,6 +61,18 @@ describe.each(DATABASES)('numbers in settings and configurations (%s)', (kind) =
     expect(got.body.settings.price).toMatchObject({ marginPercent: 1000, add: -1_000_000 });
   });
 
+  it('a configuration stored before the ranges existed still runs, with its numbers in range', async () => {
+    const created = await hub.api('POST', '/api/connections', {
+      name: 'Old config', kind: 'custom', config: { productsUrl: source.productsUrl, ordersUrl: source.ordersUrl, key: 'ranges-source-key-01' },
+    });
+    expect(created.status).toBe(201);
+    await hub.running.hub.db.rows(sql`update connections set config = config || '{"retries": 500, "timeoutMs": 200}'::jsonb where id = ${created.body.id}`);
+    const job = await hub.run('fetch', created.body.id);
+    expect(job.error).toBeNull();
+    expect(job.state).toBe('completed');
+    await hub.api('DELETE', `/api/connections/${created.body.id}`);
+  });
+
   it('never writes a price below zero: those listings get an issue, the rest of the send goes on', async () => {
     const S = await connectShop(hub, 'Source', source);
     expect((await hub.run('fetch', S.id)).state).toBe('completed');

@@ -90,3 +90,34 @@ export function inputTextProblem(value: unknown, path: string): { field: string;
   };
   return walk(value, path, path.split('.').pop() ?? path);
 }
+
+/**
+ * Parses a value stored before the ranges of its numbers existed: a number out of its
+ * range is brought to the nearest end of it (a few passes, for nested schemas), so a
+ * connection saved then keeps working. What still fails to parse is returned as the failure.
+ */
+export function parseClamped<T extends z.ZodType>(schema: T, raw: unknown): ReturnType<T['safeParse']> {
+  let value: unknown = raw;
+  let parsed = schema.safeParse(value);
+  for (let pass = 0; pass < 5 && !parsed.success; pass++) {
+    const clamps = parsed.error.issues.flatMap((i) => {
+      const bound = i.code === 'too_big' ? (i as { maximum?: unknown }).maximum : i.code === 'too_small' ? (i as { minimum?: unknown }).minimum : undefined;
+      return typeof bound === 'number' && i.path.length > 0 ? [{ path: i.path, bound }] : [];
+    });
+    if (clamps.length === 0) break;
+    value = structuredClone(value);
+    let changed = false;
+    for (const { path, bound } of clamps) {
+      let at = value as Record<PropertyKey, unknown> | null;
+      for (const k of path.slice(0, -1)) at = at && typeof at === 'object' ? at[k as PropertyKey] as Record<PropertyKey, unknown> : null;
+      const last = path[path.length - 1] as PropertyKey;
+      if (at && typeof at === 'object' && typeof at[last] === 'number') {
+        at[last] = bound;
+        changed = true;
+      }
+    }
+    if (!changed) break;
+    parsed = schema.safeParse(value);
+  }
+  return parsed as ReturnType<T['safeParse']>;
+}

@@ -3,7 +3,7 @@ import { PRODUCT_FIELDS, VARIATION_FIELDS, type SettingsField } from './product.
 import { ORDER_SETTINGS_FIELDS, type OrderSettingsField } from './order.js';
 import { mappingIssues, mappingSettingsShape } from '../engine/mapping/schema.js';
 import { DEFAULT_SCHEDULE, Schedule } from './schedule.js';
-import { numberIn, RANGES, wholeIn } from './limits.js';
+import { numberIn, parseClamped, RANGES, wholeIn } from './limits.js';
 
 /** Product fields, then the order-only fields (`status` is shared: publish status / order status). */
 export const SETTINGS_FIELDS: readonly (SettingsField | OrderSettingsField)[] = [
@@ -67,24 +67,8 @@ export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
  * such a connection keeps working; the next change of its settings must be in range.
  */
 export function parseStoredSettings(raw: unknown): ConnectionSettings {
-  let value: unknown = raw ?? {};
-  for (let pass = 0; pass < 5; pass++) {
-    const parsed = ConnectionSettings.safeParse(value);
-    if (parsed.success) return parsed.data;
-    const clamps = parsed.error.issues.flatMap((i) => {
-      const bound = i.code === 'too_big' ? (i as { maximum?: unknown }).maximum : i.code === 'too_small' ? (i as { minimum?: unknown }).minimum : undefined;
-      return typeof bound === 'number' && i.path.length > 0 ? [{ path: i.path, bound }] : [];
-    });
-    if (clamps.length === 0) break;
-    value = structuredClone(value);
-    for (const { path, bound } of clamps) {
-      let at = value as Record<PropertyKey, unknown>;
-      for (const k of path.slice(0, -1)) at = at[k as PropertyKey] as Record<PropertyKey, unknown>;
-      const last = path[path.length - 1] as PropertyKey;
-      if (typeof at[last] === 'number') at[last] = Number.isInteger(at[last]) ? Math.trunc(bound) : bound;
-    }
-  }
-  return ConnectionSettings.parse(value);
+  const parsed = parseClamped(ConnectionSettings, raw ?? {});
+  return parsed.success ? parsed.data : ConnectionSettings.parse(raw ?? {});
 }
 
 export function fieldMode(settings: ConnectionSettings, field: SettingsField | OrderSettingsField): { detect: boolean; write: boolean } {
