@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASES, startTestHub, type TestHub } from './helpers/hub.js';
 import { startStorefront, type Storefront } from '../src/storefront/server.js';
+import { startHub } from '../src/app.js';
+import { TOKEN_CACHE_MS } from '../src/http/auth.js';
+import pino from 'pino';
+import { freshDatabase } from './helpers/hub.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TOKEN = 'access-admin-token-0123456789';
@@ -186,6 +190,9 @@ describe.each(DATABASES)('access to the API (%s)', (kind) => {
     });
 
     it('writes nothing to the database for a bad token, and answers 429 after too many', async () => {
+      const good = (await api('POST', '/api/tokens', { name: 'good' })).body;
+      expect((await api('GET', '/api/connections', undefined, good.token)).status).toBe(200);
+      const fresh = (await api('POST', '/api/tokens', { name: 'fresh' })).body;
       const db = hub.running.hub.db;
       const statements: string[] = [];
       const rows = db.rows.bind(db);
@@ -214,8 +221,12 @@ describe.each(DATABASES)('access to the API (%s)', (kind) => {
         const limited = await raw(hub.url, '/api/connections', { headers: { authorization: 'Bearer guess-x' } });
         expect(limited.status).toBe(429);
         expect(limited.headers).toMatch(/retry-after: \d+/i);
-        // The admin token still works from that address.
+        // The admin token still works from that address, and so does a token that worked lately, once
+        // this process's trust in it ran out (it is looked up again); a token never seen waits.
         expect((await api('GET', '/api/connections')).status).toBe(200);
+        await new Promise((r) => setTimeout(r, TOKEN_CACHE_MS + 200));
+        expect((await api('GET', '/api/connections', undefined, good.token)).status).toBe(200);
+        expect((await api('GET', '/api/connections', undefined, fresh.token)).status).toBe(429);
       } finally {
         db.rows = rows;
       }
@@ -343,6 +354,36 @@ describe.each(DATABASES)('a hub without a token (%s)', (kind) => {
     // With a token, a state-changing call may send what it likes: a page elsewhere cannot send the token.
     const res = await raw(hub.url, `/api/connections/${conn.id}/resume`, { method: 'POST', headers: { authorization: `Bearer ${second.body.token}` } });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('two API processes on one PostgreSQL', () => {
+  it('a token revoked through one is refused by the other within the cache bound', async () => {
+    const db = await freshDatabase('postgres');
+    const opts = { databaseUrl: db.url!, dataDir: 'memory://', port: 0, host: '127.0.0.1', workers: 0, adminToken: TOKEN, logger: pino({ level: 'silent' }), schedule: false as const };
+    const one = await startHub(opts);
+    const two = await startHub(opts);
+    try {
+      const call = (url: string, token: string, method = 'GET', path = '/api/connections') => fetch(url + path, { method, headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      const made = await (await fetch(`${one.url}/api/tokens`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{"name":"shared"}' })).json() as { id: string; token: string };
+      expect(await call(two.url!, made.token)).toBe(200);
+      expect(await call(one.url!, made.token)).toBe(200);
+      expect(await call(one.url!, TOKEN, 'DELETE', `/api/tokens/${made.id}`)).toBe(200);
+      const revokedAt = Date.now();
+      expect(await call(one.url!, made.token)).toBe(401);
+      // The other process trusted it a moment ago: it may go on for at most TOKEN_CACHE_MS.
+      let refusedAfter = -1;
+      while (Date.now() - revokedAt < TOKEN_CACHE_MS + 2_000) {
+        if (await call(two.url!, made.token) === 401) { refusedAfter = Date.now() - revokedAt; break; }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(refusedAfter).toBeGreaterThanOrEqual(0);
+      expect(refusedAfter).toBeLessThanOrEqual(TOKEN_CACHE_MS + 500);
+    } finally {
+      await one.close();
+      await two.close();
+      await db.drop();
+    }
   });
 });
 

@@ -16,6 +16,8 @@ export const BAD_TOKEN_CACHE_MS = 5_000;
 /** Unknown tokens one client address may try per window before it gets 429 (a token seen wrong just before is not counted again). */
 export const FAILURE_LIMIT = 30;
 export const FAILURE_WINDOW_MS = 60_000;
+/** A token that worked within this long is still checked while its client address is over the failure limit. */
+const KNOWN_GOOD_MS = 15 * 60_000;
 /** last_used_at is written at most this often per token. */
 const LAST_USED_PRECISION_MS = 60_000;
 /** An event-stream ticket opens a stream for this long after it is issued. */
@@ -41,7 +43,8 @@ export type Verdict =
  * but only on a hub that listens on loopback (`openWhenNoToken`): a fresh laptop install.
  */
 export class Auth {
-  private readonly valid = new Map<string, { id: string; until: number }>();
+  /** Tokens found in the database: trusted until `until`, and known good (checked even while their address is limited) until `seen`. */
+  private readonly valid = new Map<string, { id: string; until: number; seen: number }>();
   private readonly invalid = new Map<string, number>();
   private readonly failures = new Map<string, { count: number; since: number }>();
   private readonly lastUsed = new Map<string, number>();
@@ -70,17 +73,20 @@ export class Auth {
     if (known && known.until > now) return { ok: true, tokenId: known.id, open: false };
     // No token at all is no guess: refused without counting (and without a query).
     if (!h) return { ok: false, status: 401 };
+    // A token that worked lately is checked again even from an address that is over its limit
+    // (behind a proxy every client shares one): guesses there cannot lock its owner out.
     const limited = this.limited(client, now);
-    if (limited) return limited;
+    if (limited && !(known && known.seen > now)) return limited;
     // The same wrong token again is no new guess, and costs no query: refused without counting.
     if ((this.invalid.get(h) ?? 0) > now) return { ok: false, status: 401 };
     // A read, never a write, for a token that is not known: bad tokens cost no database write.
     const [row] = await this.hub.db.rows<{ id: string }>(sql`select id from api_tokens where hash = ${h}`);
     if (!row) {
+      this.valid.delete(h);
       bounded(this.invalid).set(h, now + BAD_TOKEN_CACHE_MS);
       return this.fail(client, now);
     }
-    bounded(this.valid).set(h, { id: row.id, until: now + TOKEN_CACHE_MS });
+    bounded(this.valid).set(h, { id: row.id, until: now + TOKEN_CACHE_MS, seen: now + KNOWN_GOOD_MS });
     this.stored = true;
     if ((this.lastUsed.get(row.id) ?? 0) < now - LAST_USED_PRECISION_MS) {
       bounded(this.lastUsed).set(row.id, now);
