@@ -387,11 +387,16 @@ class Matcher {
   failures: Failure[] = [];
 
   /** Connection ids by name (spaces folded, lower case) and by kind: computed once, looked up for every span tried. */
-  private readonly byName = new Map<string, string[]>();
+  private readonly byName: Map<string, string[]>;
 
-  constructor(private readonly conns: ConnectionRow[]) {
+  constructor(private readonly conns: ConnectionRow[], index?: Map<string, string[]>) {
+    this.byName = index ?? new Map();
+    if (index) return;
     for (const c of conns) {
-      for (const key of new Set([c.name.trim().replace(/\s+/g, ' ').toLowerCase(), c.kind.toLowerCase()])) {
+      // A name longer than a query can be (stored before names had a limit) is never typed: only its kind is indexed.
+      const name = c.name.length > QUERY_MAX ? null : c.name.trim().replace(/\s+/g, ' ').toLowerCase();
+      for (const key of new Set([name, c.kind.toLowerCase()])) {
+        if (key === null) continue;
         const ids = this.byName.get(key);
         if (ids) ids.push(c.id);
         else this.byName.set(key, [c.id]);
@@ -462,6 +467,11 @@ class Matcher {
     return this.match(def, els, toks, ei + 1, ti + 1, { ...args, [el.slot]: value });
   }
 
+  /** A matcher over the same connections, sharing their index. */
+  fresh(): Matcher {
+    return new Matcher(this.conns, this.byName);
+  }
+
   resolve(text: string): string[] {
     return this.byName.get(text.toLowerCase()) ?? [];
   }
@@ -527,7 +537,7 @@ function parsePart(matcher: Matcher, conns: ConnectionRow[], entity: SetEntity, 
     }
   }
   const other: SetEntity = entity === 'product' ? 'order' : 'product';
-  const probe = new Matcher(conns);
+  const probe = matcher.fresh();
   for (const { def, alternatives } of GRAMMARS) {
     if (def.entities.includes(other) && alternatives.some((els) => probe.match(def, els, toks))) {
       throw ApiError.badRequest(`q: "${part}" is a set of ${other}s, not of ${entity}s`, 'q');
@@ -579,7 +589,7 @@ function explain(m: Matcher, conns: ConnectionRow[], entity: SetEntity, part: st
 /** Connections named in a 400 about an unknown connection; the rest are counted. */
 const LISTED_NAMES = 20;
 /** Characters of each side a suggestion compares: enough to tell names apart, and a bounded cost whatever was typed or stored. */
-const SUGGEST_MAX = 64;
+const SUGGEST_MAX = 32;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 /** What of a text "did you mean" compares: its start, in lower case. */
