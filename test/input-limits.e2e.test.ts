@@ -17,6 +17,10 @@ describe.each(DATABASES)('what the API takes is bounded (%s)', (kind) => {
     expect(res.body.error.message).toMatch(/at most 200 characters/);
     expect(JSON.stringify(res.body).length).toBeLessThan(500);
     expect(Date.now() - started).toBeLessThan(2000);
+    const kindLong = await hub.api('POST', '/api/connections', { name: 'Shop', kind: 'k'.repeat(10_000), config });
+    expect(kindLong.status).toBe(400);
+    expect(kindLong.body.error.field).toBe('kind');
+    expect(JSON.stringify(kindLong.body).length).toBeLessThan(500);
     const ok = await hub.api('POST', '/api/connections', { name: 'Shop', kind: 'custom', config });
     expect(ok.status).toBe(201);
     const patched = await hub.api('PATCH', `/api/connections/${ok.body.id}`, { name: 'M'.repeat(201) });

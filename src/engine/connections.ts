@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
 import { getConnectorDefinition, connectorKinds } from '../connectors/registry.js';
 import { ConnectionSettings, mergeSettings, parseStoredSettings } from '../model/settings.js';
-import { inputTextProblem } from '../model/limits.js';
+import { inputTextProblem, quoted } from '../model/limits.js';
 import { ApiError } from '../http/errors.js';
 import { unplannedCount } from './unplanned.js';
 import { reachOf } from '../connectors/reach.js';
@@ -50,7 +50,7 @@ function splitSecrets(kind: string, config: Record<string, unknown>) {
 
 function validateConfig(kind: string, input: unknown): Record<string, unknown> {
   const def = getConnectorDefinition(kind);
-  if (!def) throw ApiError.badRequest(`kind: unknown connector kind "${kind}"; known kinds: ${connectorKinds().join(', ')}`, 'kind');
+  if (!def) throw ApiError.badRequest(`kind: unknown connector kind ${quoted(kind)}; known kinds: ${connectorKinds().join(', ')}`, 'kind');
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw ApiError.badRequest('config: must be an object', 'config');
   const prepared = def.prepareConfig ? def.prepareConfig(input as Record<string, unknown>) : input;
   const parsed = def.configSchema.safeParse(prepared);
