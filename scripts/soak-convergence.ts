@@ -1,5 +1,6 @@
 /**
- * Runs the model-based convergence test (test/model/world.ts) on many seeds.
+ * Runs the model-based convergence test (test/model/world.ts) on many seeds. The same as
+ * `npm run soak -- convergence <options>` (scripts/soak.ts hands its options here).
  *
  * @example
  * npm run soak:convergence -- --seeds 200              # seeds 1..200, on PGlite then PostgreSQL

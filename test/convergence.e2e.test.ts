@@ -8,7 +8,7 @@ import { describeResult, runSeed, type RunOptions } from './model/world.js';
 // order and in parallel, injected 5xx / 429 / lost answers / slowness, and hub kill -9 + restart.
 // At every quiescence each platform and the hub equal the reference model (test/model/world.ts).
 //
-// Many more seeds, with everything on: `npm run soak:convergence -- --seeds 200`; a failing seed
+// Many more seeds, with everything on: `npm run soak -- convergence --seeds 200`; a failing seed
 // prints its replay command. Two kinds of draws are left out here while the hub gets them wrong
 // (both stay in the soak): merchant edits on a marketplace's side (an update's answer becomes the
 // acknowledged state, swallowing an edit made there since the last read), and a kill landing while

@@ -32,7 +32,7 @@ process.env.CHANNELSYNC_ALLOW_PRIVATE_TARGETS = '1';
 
 /** How a failing seed is run again. */
 export function replayCommand(seed: number, opts: RunOptions): string {
-  return `npm run soak:convergence -- --seed ${seed} --db ${opts.db} --steps ${opts.steps ?? DEFAULT_STEPS}`
+  return `npm run soak -- convergence --seed ${seed} --db ${opts.db} --steps ${opts.steps ?? DEFAULT_STEPS}`
     + `${opts.checkEvery && opts.checkEvery !== DEFAULT_CHECK_EVERY ? ` --check-every ${opts.checkEvery}` : ''}`
     + `${opts.kills === false ? ' --no-kills' : ''}${opts.killQueued === false ? ' --no-kill-queued' : ''}${opts.marketEdits === false ? ' --no-market-edits' : ''}${opts.marketStock ? ' --market-stock' : ''}`;
 }
