@@ -6,7 +6,7 @@ import type { Connector, WriteAck } from '../connectors/types.js';
 import type { JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
-import { applyChanges, diffProducts, fingerprint } from './diff.js';
+import { applyChanges, diffProducts, fingerprint, matchVariations } from './diff.js';
 import { forCreate, priceProblems, project } from './rules.js';
 import { countPending, replanProducts, storeCreates, withdrawCreates } from './plan.js';
 import { openReservations, type Reserved } from './orders/ledger.js';
@@ -129,15 +129,26 @@ async function writeOne(connector: Connector, conn: LoadedConnection, row: Pendi
     const { changes, patch } = diffProducts(target, row.ack, (f) => fieldMode(conn.settings, f).write);
     if (changes.length === 0) return { row, ok: true, kind: 'in_sync' };
     const ack = await connector.write!('products', { type: 'update', externalId: row.external_id, patch, record: target }) as WriteAck<Product>;
-    return {
-      row, ok: true, kind: 'updated', externalId: row.external_id,
-      ack: ack.record ?? applyChanges(row.ack ?? target, target, changes),
-      // What the next fetch will compare: the platform's answer as it sent it.
-      fingerprint: ack.record ? ack.fingerprint : undefined,
-    };
+    // What the listing holds now as far as the hub knows: what it acknowledged before, with what was just written.
+    const expected = applyChanges(row.ack ?? target, target, changes);
+    if (!ack.record) return { row, ok: true, kind: 'updated', externalId: row.external_id, ack: expected };
+    // The answer may carry what someone changed there since the last fetch (a sale, an edit). Taken as the
+    // acknowledged state, that change would never be detected: then the hub keeps what it expected (with the
+    // platform's ids) and no fingerprint, and the next fetch reads the listing against it.
+    if (diffProducts(ack.record, expected).changes.length > 0) {
+      return { row, ok: true, kind: 'updated', externalId: row.external_id, ack: withPlatformIds(expected, ack.record) };
+    }
+    // What the next fetch will compare: the platform's answer as it sent it.
+    return { row, ok: true, kind: 'updated', externalId: row.external_id, ack: ack.record, fingerprint: ack.fingerprint };
   } catch (err) {
     return { row, ok: false, error: asConnectorError(err) };
   }
+}
+
+/** `expected` with the variation ids the platform gave in `answer` (a variation added by the update gets its id there). */
+function withPlatformIds(expected: Product, answer: Product): Product {
+  const ids = matchVariations(expected.variations, answer.variations);
+  return { ...expected, variations: expected.variations.map((v, i) => (ids[i].prev?.id !== undefined ? { ...v, id: ids[i].prev!.id } : v)) };
 }
 
 /**
