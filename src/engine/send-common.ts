@@ -26,6 +26,8 @@ export interface SendRow {
   record_id: string;
   /** null: a planned create. */
   external_id: string | null;
+  /** When the pending change was planned, as the send read it (`planned_at::text`): one planned since is not the one written. */
+  planned?: string;
 }
 
 export type WriteOutcome<R extends SendRow, T> =
@@ -111,13 +113,14 @@ export async function commitOutcomes<R extends SendRow, T>(
   if (outcomes.length === 0) return;
   const { db } = ctx.hub;
   const written = outcomes.filter((o): o is Written<R, T> => o.ok && o.kind !== 'in_sync');
-  const inSync = outcomes.filter((o) => o.ok && o.kind === 'in_sync').map((o) => o.row.equivalence_id);
+  const inSyncRows = outcomes.filter((o) => o.ok && o.kind === 'in_sync').map((o) => ({ id: o.row.equivalence_id, planned: o.row.planned }));
+  const inSync = inSyncRows.map((r) => r.id);
   const failed = outcomes.filter((o): o is Failed<R, T> => !o.ok);
   await db.tx(async (tx) => {
     if (written.length > 0) {
       const rows = written.map((o) => ({
         id: o.row.equivalence_id, record_id: o.row.record_id, external_id: o.externalId, ack: o.ack,
-        fingerprint: o.fingerprint ?? fingerprint(o.ack), created: o.kind === 'created',
+        fingerprint: o.fingerprint ?? fingerprint(o.ack), created: o.kind === 'created', planned: o.row.planned,
       }));
       // An answer naming a listing this connection already holds for another record: a conflict, never a second binding.
       const taken = new Set((await db.rows<{ external_id: string }>(sql`
@@ -129,7 +132,7 @@ export async function commitOutcomes<R extends SendRow, T>(
           status = 'live', create_attempted_at = null, last_seen_at = now(), updated_at = now()
         from jsonb_to_recordset(${JSON.stringify(ok)}::jsonb) as x(id uuid, external_id text, ack jsonb, fingerprint text)
         where e.id = x.id`, tx);
-      await deletePending(ctx, ok.map((r) => r.id), tx);
+      await deletePending(ctx, ok, tx);
       await resolveIssues(db, conn.id, 'send', ok.map((r) => ({ equivalenceId: r.id })), tx);
       await hooks.afterWritten?.(tx, ok);
       await raiseIssues(db, written.filter((o) => taken.has(o.externalId)).map((o) => ({
@@ -139,7 +142,7 @@ export async function commitOutcomes<R extends SendRow, T>(
       })), tx);
     }
     if (inSync.length > 0) {
-      await deletePending(ctx, inSync, tx);
+      await deletePending(ctx, inSyncRows, tx);
       await db.rows(sql`update equivalences set status = 'live', updated_at = now()
         where status in ('pending_update', 'error') and external_id is not null and id = any(${uuidArray(inSync)})`, tx);
     }
@@ -165,8 +168,22 @@ export async function commitOutcomes<R extends SendRow, T>(
   });
 }
 
-/** Pending changes done with: written, in sync, or bound to what the platform had already. */
-export async function deletePending(ctx: JobContext, ids: string[], tx: Orm): Promise<void> {
-  if (ids.length === 0) return;
-  await ctx.hub.db.rows(sql`delete from pending_changes where equivalence_id = any(${uuidArray(ids)})`, tx);
+/**
+ * Pending changes done with: written, in sync, or bound to what the platform had already.
+ * A row given with the field list the send read (`planned`) goes only if it is still that
+ * one: a change planned while the write was in flight (its record changed meanwhile) stays
+ * for the next send, which compares the record with what was just acknowledged.
+ */
+export async function deletePending(ctx: JobContext, rows: Array<string | { id: string; planned?: string }>, tx: Orm): Promise<void> {
+  if (rows.length === 0) return;
+  const plain = rows.filter((r): r is string => typeof r === 'string').concat(
+    rows.filter((r): r is { id: string; planned?: string } => typeof r !== 'string' && r.planned === undefined).map((r) => r.id));
+  const checked = rows.filter((r): r is { id: string; planned: string } => typeof r !== 'string' && r.planned !== undefined);
+  if (plain.length > 0) await ctx.hub.db.rows(sql`delete from pending_changes where equivalence_id = any(${uuidArray(plain)})`, tx);
+  if (checked.length > 0) {
+    // Every plan stamps planned_at with its own transaction's time: the same stamp is the same plan.
+    await ctx.hub.db.rows(sql`delete from pending_changes p
+      using jsonb_to_recordset(${JSON.stringify(checked.map((r) => ({ id: r.id, planned: r.planned })))}::jsonb) as x(id uuid, planned text)
+      where p.equivalence_id = x.id and p.planned_at::text = x.planned`, tx);
+  }
 }

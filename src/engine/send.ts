@@ -80,7 +80,7 @@ export async function sendProducts(ctx: JobContext, conn: LoadedConnection, all:
   let waiting = 0;
   for await (const page of pendingPages(ctx, conn.id)) {
     const rows = await db.rows<PendingRow>(sql`
-      select pc.equivalence_id, pc.op, e.external_id, e.ack, e.create_attempted_at, r.id as record_id, r.data
+      select pc.equivalence_id, pc.op, pc.planned_at::text as planned, e.external_id, e.ack, e.create_attempted_at, r.id as record_id, r.data
       from pending_changes pc
       join equivalences e on e.id = pc.equivalence_id
       join records r on r.id = pc.record_id
