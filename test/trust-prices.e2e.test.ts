@@ -79,37 +79,3 @@ describe.each(DATABASES)('binding a store whose price rules transform the value 
     expect(now[0]).toBeCloseTo((was + 11) / 1.1, 2);
   });
 });
-
-describe.each(DATABASES)('binding a store whose listings disagree with the master (%s)', (kind) => {
-  let hub: TestHub;
-  let web: Storefront;
-  let late: Storefront;
-  beforeAll(async () => {
-    hub = await startTestHub(kind);
-    web = await startStorefront({ key: 'trust-web2-123456', products: 6 });
-    // A shop connected later holds the same SKUs with stale stock and its own titles.
-    late = await startStorefront({ key: 'trust-late-123456', products: sameSkus(web).map((p) => ({
-      ...p, title: `${p.title} (old)`, variations: p.variations!.map((v) => ({ ...v, availabilities: [{ tag: 'default', quantity: '99' }] })),
-    })) });
-  });
-  afterAll(async () => {
-    await hub?.close();
-    await Promise.all([web?.close(), late?.close()]);
-  });
-
-  it('keeps the master (stock, title) and writes it to the bound listings; the webshop gets nothing', async () => {
-    const W = await connectShop(hub, 'Webshop', web);
-    const L = await connectShop(hub, 'Late shop', late);
-    expect((await hub.run('fetch', W.id)).state).toBe('completed');
-    const master = (await allProducts(hub)).map((p) => [p.sku, p.title, p.variations.map((v: any) => v.availabilities[0].quantity)]);
-    expect((await hub.run('fetch', L.id)).summary.fetch).toMatchObject({ bound: 6, created: 0 });
-    expect((await allProducts(hub)).map((p) => [p.sku, p.title, p.variations.map((v: any) => v.availabilities[0].quantity)])).toEqual(master);
-    expect((await hub.api('GET', `/api/connections/${W.id}`)).body.pending.updates).toBe(0);
-    expect((await hub.run('send', L.id)).summary.send).toMatchObject({ updated: 6, created: 0, failed: 0 });
-    for (const p of late.products.values()) {
-      const m = master.find(([sku]) => sku === p.sku)!;
-      expect(p.title).toBe(m[1]);
-      expect(p.variations!.map((v) => Number(v.availabilities![0].quantity))).toEqual(m[2]);
-    }
-  });
-});

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { textArray, uuidArray, type Database, type Orm } from '../db/index.js';
 import { sql } from 'drizzle-orm';
-import type { Product } from '../model/product.js';
+import type { Product, SettingsField } from '../model/product.js';
 import { fieldMode } from '../model/settings.js';
 import type { Notice } from '../model/normalize.js';
 import { shortText } from '../model/text.js';
@@ -12,8 +12,8 @@ import { pausePoll, type JobContext } from '../jobs/context.js';
 import type { LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { readAhead } from './readahead.js';
-import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange } from './diff.js';
-import { unproject, unprojectSeen } from './rules.js';
+import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange, type FieldFilter } from './diff.js';
+import { project, unproject, unprojectSeen } from './rules.js';
 import { replanProducts, type EqRow } from './plan.js';
 import { insertProductRecords } from './facts.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
@@ -239,6 +239,23 @@ async function uncertainWithoutSku(db: Database, tx: Orm, conn: LoadedConnection
 
 const looseTitle = (t: string) => t.trim().toLowerCase().replace(/\s+/g, ' ');
 
+/**
+ * The fields a bind may carry from a listing found on a connection into the hub record.
+ * Where this connection's rules transform a field (a margin, a stock buffer or cap, a
+ * listing rule), what the listing shows is not a hub value, and the listing has never
+ * been written by the hub: reading it back through the inverse rule would rewrite the
+ * master from another shop's price (and flip it between two such shops). Those fields
+ * keep the hub's value, and the listing gets the projection as a pending update.
+ * Changes made there after the bind are detected against the acknowledged state, as usual.
+ */
+function detectOnBind(conn: LoadedConnection, record: Product, projection: Product, detect: FieldFilter): FieldFilter {
+  const { price, stock } = conn.settings;
+  const transformed = new Set<SettingsField>(diffProducts(projection, record).changes.map((c) => c.field));
+  if (price.marginPercent !== 0 || price.add !== 0 || price.round !== 'none') transformed.add('price');
+  if (stock.buffer !== 0 || stock.max !== null) transformed.add('stock');
+  if (transformed.size === 0) return detect;
+  return (f) => detect(f) && !transformed.has(f);
+}
 
 async function analysePage(
   ctx: JobContext, conn: LoadedConnection, all: LoadedConnection[],
@@ -352,12 +369,11 @@ async function analysePage(
       if (matchId) {
         // Same SKU as a hub record: bind to it rather than creating a second record.
         recordOf.set(view.externalId, matchId);
-        // A bind carries nothing from the listing into the hub record. That listing was never written by the
-        // hub: its price and stock are another shop's (or a projection through this connection's rules, which
-        // cannot be read back), and copying them into the master would overwrite the master's own values (a sale
-        // the master shop counted, its price) everywhere, or flip it between two such shops. The listing gets the
-        // hub's projection as a pending update; changes made there later are detected against what the hub acknowledged.
-        if (!before.has(matchId)) before.set(matchId, current.get(matchId)!);
+        const record = current.get(matchId)!;
+        const baseline = project(record, conn.settings);
+        const detected = diffProducts(view.record, baseline, detectOnBind(conn, record, baseline, detect)).changes;
+        if (detected.length > 0) touch(matchId, applyChanges(record, unprojectSeen(view.record, conn.settings, baseline, record), detected));
+        else if (!before.has(matchId)) before.set(matchId, record);
         const pendingId = pendingByRecord.get(matchId);
         if (pendingId) {
           pendingByRecord.delete(matchId);
