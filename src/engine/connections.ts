@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { sql } from 'drizzle-orm';
 import type { Hub } from '../hub.js';
+import { uuidArray, type Database, type Orm } from '../db/index.js';
 import { getConnectorDefinition, connectorKinds } from '../connectors/registry.js';
 import { ConnectionSettings, mergeSettings, parseStoredSettings } from '../model/settings.js';
 import { inputTextProblem, quoted } from '../model/limits.js';
@@ -239,6 +240,19 @@ export async function getConnection(hub: Hub, id: string): Promise<LoadedConnect
   const row = await getConnectionRow(hub, id);
   if (!row) throw ApiError.notFound(`connection ${id} not found`);
   return loadRow(hub, row);
+}
+
+/**
+ * `all` with each connection's settings as they are now, read in this transaction and held
+ * (FOR SHARE: a settings change waits until it commits, and its replan runs after). A job
+ * loads its connections once; planning with settings changed since would overwrite the
+ * background replan of those settings with the old ones.
+ */
+export async function withCurrentSettings(db: Database, tx: Orm, all: LoadedConnection[]): Promise<LoadedConnection[]> {
+  const rows = await db.rows<{ id: string; settings: unknown }>(sql`select id, settings from connections
+    where id = any(${uuidArray(all.map((c) => c.id))}) for share`, tx);
+  const now = new Map(rows.map((r) => [r.id, r.settings]));
+  return all.filter((c) => now.has(c.id)).map((c) => ({ ...c, settings: parseStoredSettings(now.get(c.id)) }));
 }
 
 export async function listConnections(hub: Hub): Promise<LoadedConnection[]> {

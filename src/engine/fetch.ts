@@ -9,7 +9,7 @@ import { cleanReadEvent } from './clean-read.js';
 import { isDatabaseError, StoreError } from './job-errors.js';
 import type { ReadEvent } from '../connectors/types.js';
 import { pausePoll, type JobContext } from '../jobs/context.js';
-import type { LoadedConnection } from './connections.js';
+import { withCurrentSettings, type LoadedConnection } from './connections.js';
 import { openConnector } from './connector.js';
 import { readAhead } from './readahead.js';
 import { applyChanges, diffProducts, fingerprint, withoutPlatformIds, type FieldChange, type FieldFilter } from './diff.js';
@@ -504,7 +504,8 @@ async function analysePage(
     const replan = new Map<string, Product>();
     for (const id of before.keys()) replan.set(id, current.get(id)!);
     for (const r of newRecords) replan.set(r.id, r.data);
-    await replanProducts(db, tx, replan, all, written);
+    // Planned with the settings in force now: a rule changed while this fetch ran is not undone by it.
+    await replanProducts(db, tx, replan, await withCurrentSettings(db, tx, all), written);
   });
 }
 
