@@ -192,7 +192,8 @@ describe.each(DATABASES)('webhooks end to end: a sale on one marketplace lowers 
     expect(hook.summary.fetchOrders).toBeUndefined();
     const sends = (await hub.api('GET', `/api/connections/${M2.id}/jobs`)).body.items.filter((j: any) => j.origin === 'follow-up');
     expect(sends.length).toBeGreaterThanOrEqual(1);
-    expect(sends[0].summary.send.updated).toBe(1);
+    // Written once, whichever follow-up send wrote it (a second one may find nothing left to write).
+    expect(sends.reduce((n: number, j: any) => n + j.summary.send.updated, 0)).toBe(1);
   });
 
   it('an order on marketplace 1 is forwarded to the webshop once and lowers the stock on marketplace 2', async () => {
