@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openPanelPage, SCREENSHOTS as OUT } from './helpers/browser.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { allProducts, connectShop } from './helpers/shops.js';
 import { startStorefront, type Storefront } from '../src/storefront/server.js';
 import { demoProduct } from '../src/storefront/catalog.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const OUT = path.join(ROOT, 'test-output');
 
 // A merchant sees why a marketplace shows less than the hub: the product detail lists the orders holding its stock.
 describe('the product detail shows the stock held by orders (pglite, headless Chromium)', () => {
@@ -19,18 +15,9 @@ describe('the product detail shows the stock held by orders (pglite, headless Ch
   let page: Page;
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-panel.mjs')], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`building the panel failed:\n${build.stdout}\n${build.stderr}`);
-    fs.mkdirSync(OUT, { recursive: true });
     web = await startStorefront({ key: 'panel-holds-12345', products: [demoProduct(0), demoProduct(1)], decrementStockOnOrder: true });
     hub = await startTestHub('pglite');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(20_000);
-    await page.route((url) => !url.href.startsWith(hub.url), (route) => route.abort());
+    ({ browser, page } = await openPanelPage(hub.url));
   });
   afterAll(async () => {
     await browser?.close();

@@ -1,15 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { openPanelPage, SCREENSHOTS as OUT } from './helpers/browser.js';
 import { startTestHub, type TestHub } from './helpers/hub.js';
 import { allProducts, connectShop } from './helpers/shops.js';
 import { startStorefront, type Storefront } from '../src/storefront/server.js';
 import { demoProduct } from '../src/storefront/catalog.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const OUT = path.join(ROOT, 'test-output');
 
 // A create whose answer was lost, for a product with no SKU or barcode: the merchant says in the panel whether it landed.
 describe('a held create is answered in the panel (pglite, headless Chromium)', () => {
@@ -20,20 +16,11 @@ describe('a held create is answered in the panel (pglite, headless Chromium)', (
   let page: Page;
 
   beforeAll(async () => {
-    const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts/ensure-panel.mjs')], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status !== 0) throw new Error(`building the panel failed:\n${build.stdout}\n${build.stderr}`);
-    fs.mkdirSync(OUT, { recursive: true });
     const p = demoProduct(3);
     web = await startStorefront({ key: 'panel-held-12345', products: [{ ...p, sku: '', variations: p.variations!.map(({ sku: _s, barcode: _b, ...v }) => v) }] });
     market = await startStorefront({ key: 'panel-held-market', products: [] });
     hub = await startTestHub('pglite');
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    page.setDefaultTimeout(20_000);
-    await page.route((url) => !url.href.startsWith(hub.url), (route) => route.abort());
+    ({ browser, page } = await openPanelPage(hub.url));
   });
   afterAll(async () => {
     await browser?.close();
