@@ -8,20 +8,18 @@
  *   npx tsx bench/owed.bench.ts                 # 100k, both databases
  *   npx tsx bench/owed.bench.ts --products 10000 --db pglite
  */
-import crypto from 'node:crypto';
-import pg from 'pg';
 import { sql } from 'drizzle-orm';
-import { openDatabase, type Database } from '../src/db/index.js';
+import type { Database } from '../src/db/index.js';
+import { openTestDatabase, type DbKind } from '../test/helpers/hub.js';
 import { anyUnplanned } from '../src/engine/unplanned.js';
 
-const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : fallback;
 };
 const N = Number(arg('products', '100000'));
-const kinds = arg('db', 'pglite,postgres').split(',');
+const kinds = arg('db', 'pglite,postgres').split(',') as DbKind[];
 
 async function seed(db: Database): Promise<string> {
   const [{ id }] = await db.rows<{ id: string }>(sql`insert into connections (name, kind, config, settings)
@@ -41,27 +39,8 @@ async function seed(db: Database): Promise<string> {
   return id;
 }
 
-async function measure(kind: string): Promise<{ kind: string; medianMs: number; maxMs: number; owed: boolean }> {
-  let db: Database;
-  let drop = async () => {};
-  if (kind === 'pglite') {
-    db = await openDatabase({ dataDir: 'memory://' });
-  } else {
-    const name = `cs_bench_${crypto.randomBytes(4).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-    await admin.end();
-    const url = new URL(POSTGRES_URL);
-    url.pathname = `/${name}`;
-    db = await openDatabase({ databaseUrl: url.toString() });
-    drop = async () => {
-      const c = new pg.Client({ connectionString: POSTGRES_URL });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    };
-  }
+async function measure(kind: DbKind): Promise<{ kind: string; medianMs: number; maxMs: number; owed: boolean }> {
+  const { db, drop } = await openTestDatabase(kind);
   try {
     const connectionId = await seed(db);
     const times: number[] = [];
@@ -79,7 +58,6 @@ async function measure(kind: string): Promise<{ kind: string; medianMs: number; 
     }
     return { kind, medianMs: times[3], maxMs: times[6], owed };
   } finally {
-    await db.close();
     await drop();
   }
 }

@@ -1,16 +1,14 @@
 import { ApiError } from '../http/errors.js';
-
-/** Control characters other than tab and line breaks: NUL is refused by the database, the others mean nothing in an API input. */
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+import { hasInputControl } from '../model/text.js';
 
 /** The first field (`settings.groups.0.name`, `q`) whose text or key holds a control character; null when none does. */
 export function controlCharacterField(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return CONTROL.test(value) ? path || 'body' : null;
+  if (typeof value === 'string') return hasInputControl(value) ? path || 'body' : null;
   if (typeof value !== 'object' || value === null) return null;
   const entries: [string, unknown][] = Array.isArray(value) ? value.map((x, i) => [String(i), x]) : Object.entries(value);
   for (const [k, v] of entries) {
     const where = path ? `${path}.${k}` : k;
-    if (CONTROL.test(k)) return path || 'body';
+    if (hasInputControl(k)) return path || 'body';
     const found = controlCharacterField(v, where);
     if (found !== null) return found;
   }

@@ -12,6 +12,13 @@ const ANY_CONTROL = /[\u0000-\u001F\u007F-\u009F]+/g;
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const SUSPECT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uD800-\uDFFF]/;
+/** C0 controls other than tab and line breaks, and DEL: what an API input may not hold. */
+const INPUT_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
+/** Whether an API input holds a control character other than tab and line breaks (a NUL above all). */
+export function hasInputControl(s: string): boolean {
+  return INPUT_CONTROL.test(s);
+}
 
 /** What cleaning did to one text. */
 export interface TextRepair {
