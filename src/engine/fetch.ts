@@ -19,7 +19,7 @@ import { insertProductRecords } from './facts.js';
 import { raiseIssues, resolveIssues, type NewIssue } from './issues.js';
 import { markMissingGone, saveClock, type DeletionOutcome } from './deletions.js';
 import { releaseOnStockReading } from './orders/reservations.js';
-import { createdIdentity, productIdentity } from './uncertain.js';
+import { createdIdentity, looseTitle, productIdentity } from './uncertain.js';
 import { hasLandedReservations } from './orders/ledger.js';
 import { barcodesOf, matchBy, offerMatchNotice, recordsByBarcode } from './mapping/offer-match.js';
 
@@ -237,7 +237,6 @@ async function uncertainWithoutSku(db: Database, tx: Orm, conn: LoadedConnection
   return out;
 }
 
-const looseTitle = (t: string) => t.trim().toLowerCase().replace(/\s+/g, ' ');
 
 /**
  * The fields a bind may carry from a listing found on a connection into the hub record.

@@ -19,9 +19,12 @@ import { replanProducts } from './plan.js';
 export function productIdentity(p: Product): string {
   if (p.sku) return `sku:${p.sku}`;
   const barcodes = [...new Set(p.variations.map((v) => v.barcode).filter(Boolean))].sort();
-  const title = p.title.trim().toLowerCase().replace(/\s+/g, ' ');
+  const title = looseTitle(p.title);
   return title && barcodes.length > 0 ? `tb:${title}|${barcodes.join(',')}` : '';
 }
+
+/** A title as identities compare it: trimmed, lower-cased, runs of white space as one space. */
+export const looseTitle = (t: string) => t.trim().toLowerCase().replace(/\s+/g, ' ');
 
 /** The identity of the listing a create of `record` on `conn` wrote: what the platform shows for it. */
 export function createdIdentity(record: Product, conn: LoadedConnection): string {
